@@ -1,0 +1,95 @@
+"""The small object a job kind reports through while it works."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.utils import timezone
+
+from jobs.kinds import JobKind
+from jobs.models import Job, JobEvent
+
+
+class JobError(Exception):
+    """A failure whose message is written for the job's owner to read."""
+
+
+class JobCancelled(Exception):
+    """The job stopped being ours to run (cancelled, or taken over) while it ran."""
+
+
+class JobContext:
+    def __init__(
+        self,
+        job: Job,
+        kind: JobKind,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        write_interval: float | None = None,
+    ):
+        self.job_id = job.pk
+        self.attempt = job.attempts
+        self.kind = kind
+        self._clock = clock
+        self._interval = (
+            settings.JOB_PROGRESS_WRITE_SECONDS if write_interval is None else write_interval
+        )
+        self._total_weight = sum(stage.weight for stage in kind.stages) or 1.0
+        self._stage_index = -1
+        self._fraction = 0.0
+        self._message = ""
+        self._last_write = float("-inf")
+        self.writes = 0
+
+    @property
+    def current_stage(self) -> str:
+        return self.kind.stages[self._stage_index].key if self._stage_index >= 0 else ""
+
+    def stage(self, key: str, message: str = "") -> None:
+        """Enter a named stage. Always written at once, and recorded in the job's history."""
+        index = self.kind.stage_keys().index(key)
+        self._stage_index = index
+        self._fraction = 0.0
+        self._message = message or self.kind.stages[index].label + "…"
+        self._write(stage=key)
+        JobEvent.objects.create(
+            job_id=self.job_id,
+            type=JobEvent.Type.STAGE,
+            name=key,
+            message=self._message,
+            attempt=self.attempt,
+        )
+
+    def progress(self, fraction: float, message: str | None = None) -> None:
+        """Report how much of the current stage is done. Throttled: cheap to call often."""
+        self._fraction = max(0.0, min(1.0, fraction))
+        if message is not None:
+            self._message = message
+        if self._clock() - self._last_write >= self._interval:
+            self._write()
+
+    def message(self, text: str) -> None:
+        self.progress(self._fraction, text)
+
+    def overall_progress(self) -> float:
+        if self._stage_index < 0:
+            return 0.0
+        stages = self.kind.stages
+        done = sum(stage.weight for stage in stages[: self._stage_index])
+        current = stages[self._stage_index].weight * self._fraction
+        return min(1.0, (done + current) / self._total_weight)
+
+    def _write(self, **fields) -> None:
+        now = timezone.now()
+        updated = Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(
+            progress=self.overall_progress(),
+            message=self._message[:500],
+            progress_at=now,
+            **fields,
+        )
+        self._last_write = self._clock()
+        self.writes += 1
+        if not updated:
+            raise JobCancelled(f"Job {self.job_id} is no longer running.")

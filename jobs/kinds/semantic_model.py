@@ -1,0 +1,167 @@
+"""Semantic model: profile a table of a connected database into Cortex Analyst YAML."""
+
+from __future__ import annotations
+
+from django import forms
+
+from jobs import modelling, profiling, warehouse
+from jobs.classification import SKIPPED, classify
+from jobs.context import JobContext, JobError
+from jobs.kinds import Download, JobKind, Stage
+from jobs.modelling import ProfiledTable
+from jobs.warehouse import TableRef
+
+
+class SemanticModelForm(forms.Form):
+    table = forms.ChoiceField(
+        label="Table",
+        help_text="A table of a connected database. The app's own tables are not offered.",
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        grouped: dict[str, list[tuple[str, str]]] = {}
+        for ref in warehouse.list_all_tables():
+            grouped.setdefault(f"{ref.database} · {ref.schema}", []).append((ref.key, ref.label))
+        self.fields["table"].choices = [("", "Choose a table…"), *grouped.items()]
+
+    def to_params(self) -> dict:
+        return TableRef.parse(self.cleaned_data["table"]).as_params()
+
+
+STAGES = (
+    Stage("reading_schema", "Reading schema", 0.5),
+    Stage("profiling", "Profiling columns", 6),
+    Stage("sampling", "Sampling values", 3),
+    Stage("classifying", "Classifying columns", 0.3),
+    Stage("describing", "Writing descriptions", 0.5),
+    Stage("proposing", "Proposing metrics and verified queries", 0.3),
+    Stage("validating", "Validating", 2),
+    Stage("saving", "Saving", 0.2),
+)
+
+
+def run(ctx: JobContext, params: dict) -> dict:
+    ref = TableRef(params["database"], params["schema"], params["table"])
+    ctx.stage("reading_schema", f"Reading the schema of {ref.label}…")
+    if not warehouse.is_available(ref):
+        raise JobError(f"The table {ref.label} no longer exists or may not be profiled.")
+    main = warehouse.describe_table(ref)
+    related = [
+        warehouse.describe_table(target)
+        for target in sorted(
+            {TableRef(ref.database, fk.ref_schema, fk.ref_table) for fk in main.foreign_keys}
+        )
+        if target != ref and warehouse.is_available(target)
+    ]
+    schemas = [main, *related]
+    ctx.progress(1.0, f"{len(main.columns)} columns, {len(related)} related table(s).")
+
+    ctx.stage("profiling")
+    row_counts = {}
+    profiles: dict[TableRef, list[profiling.ColumnProfile]] = {}
+    total = sum(len(schema.columns) for schema in schemas)
+    done = 0
+    for schema in schemas:
+        row_counts[schema.ref] = profiling.count_rows(schema)
+        profiles[schema.ref] = []
+        for column in schema.columns:
+            ctx.progress(
+                done / total,
+                f"Profiling {schema.ref.table}.{column.name} ({done + 1} of {total}, "
+                f"{row_counts[schema.ref]:,} rows)",
+            )
+            profiles[schema.ref].append(
+                profiling.profile_column(schema, column, row_counts[schema.ref])
+            )
+            done += 1
+
+    ctx.stage("sampling")
+    done = 0
+    for schema in schemas:
+        for profile in profiles[schema.ref]:
+            ctx.progress(done / total, f"Sampling {schema.ref.table}.{profile.name}")
+            profiling.sample_column(schema, profile)
+            done += 1
+
+    ctx.stage("classifying")
+    tables = []
+    for schema in schemas:
+        classifications = {p.name: classify(p) for p in profiles[schema.ref]}
+        kept = [p for p in profiles[schema.ref] if classifications[p.name].role != SKIPPED]
+        tables.append(ProfiledTable(schema, row_counts[schema.ref], kept, classifications))
+    main_table, related_tables = tables[0], tables[1:]
+
+    ctx.stage("describing")
+    for table in tables:
+        modelling.fill_descriptions(table)
+
+    ctx.stage("proposing")
+    connection = warehouse.connection_for(ref)
+    model = modelling.build_model(connection, main_table, related_tables)
+
+    ctx.stage("validating")
+    sources = {t.name: warehouse.qualified_name(connection, t.schema.ref) for t in tables}
+    statements = modelling.checks_for(connection, model, sources)
+    checks = modelling.validate_names(model)
+    for index, (target, sql) in enumerate(statements):
+        ctx.progress(index / len(statements), f"Checking {target}")
+        checks.append(modelling.run_statement(connection, target, sql))
+    failed = {check.target for check in checks if not check.ok}
+    if failed:
+        model = modelling.drop_failed(model, failed)
+
+    ctx.stage("saving")
+    yaml_text = modelling.to_yaml(model)
+    return {
+        "table": ref.as_params(),
+        "yaml": yaml_text,
+        "profile": [
+            {
+                "table": table.schema.ref.label,
+                "row_count": table.row_count,
+                "columns": [
+                    {
+                        **profile.to_dict(),
+                        "role": table.classifications[profile.name].role,
+                        "reasons": table.classifications[profile.name].reasons,
+                    }
+                    for profile in profiles[table.schema.ref]
+                ],
+            }
+            for table in tables
+        ],
+        "checks": [check.to_dict() for check in checks],
+        "summary": {
+            "rows": main_table.row_count,
+            "columns": len(main.columns),
+            "dimensions": len(model["tables"][0].get("dimensions", [])),
+            "time_dimensions": len(model["tables"][0].get("time_dimensions", [])),
+            "facts": len(model["tables"][0].get("facts", [])),
+            "metrics": len(model["tables"][0].get("metrics", [])),
+            "checks_passed": sum(check.ok for check in checks),
+            "checks_failed": len(failed),
+        },
+    }
+
+
+def _title(params: dict) -> str:
+    return f"{params.get('schema', '')}.{params.get('table', '')}"
+
+
+KIND = JobKind(
+    slug="semantic_model",
+    label="Semantic model",
+    description=(
+        "Profile a table of a connected database into semantic-model YAML "
+        "(Cortex Analyst format), with the reasons for each column's role."
+    ),
+    form_class=SemanticModelForm,
+    stages=STAGES,
+    run=run,
+    result_template="jobs/results/semantic_model.html",
+    downloads={
+        "yaml": Download(".yaml", "application/yaml", lambda result: result["yaml"]),
+    },
+    title=_title,
+)

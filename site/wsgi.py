@@ -1,0 +1,9 @@
+"""WSGI entry point: `gunicorn wsgi --pythonpath site` (site/ is a folder on sys.path)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+
+application = get_wsgi_application()
