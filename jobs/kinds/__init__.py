@@ -14,6 +14,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 if TYPE_CHECKING:
     from django import forms
@@ -65,6 +67,12 @@ def all_kinds() -> dict[str, JobKind]:
         kind = import_module(path).KIND
         kinds[kind.slug] = kind
     return kinds
+
+
+@receiver(setting_changed)
+def _reload_kinds(*, setting, **kwargs):
+    if setting == "JOB_KIND_MODULES":
+        all_kinds.cache_clear()
 
 
 def get_kind(slug: str) -> JobKind | None:

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from jobs import demo_data
+from jobs.warehouse import TableRef
+from tests.factories import PASSWORD, make_user
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_ROWS = 3_000
+
+
+def pytest_sessionstart(session):
+    from django.conf import settings
+
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        pytest.exit(
+            "The tests run on PostgreSQL: set DATABASE_URL=postgres://... (`make test` does).",
+            returncode=2,
+        )
+
+
+def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float = 0.1, what=""):
+    """Poll until predicate() is truthy; fail the test with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"Timed out after {timeout} s waiting for {what or predicate}")
+
+
+@pytest.fixture(scope="session")
+def demo_table(django_db_setup, django_db_blocker) -> TableRef:
+    """The demo loan table, small, in the test database (outside Django's flushed tables)."""
+    with django_db_blocker.unblock():
+        demo_data.load(DEMO_ROWS)
+    return TableRef("default", demo_data.SCHEMA, demo_data.LOANS)
+
+
+@pytest.fixture
+def user(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def other_user(db):
+    return make_user("mallory")
+
+
+@pytest.fixture
+def alice_client(client, user):
+    client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def database_url() -> str:
+    """The URL of the test database, for processes started outside pytest."""
+    settings = connection.settings_dict
+    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+    return (
+        f"postgres://{settings['USER']}{password}@{settings['HOST'] or '127.0.0.1'}:"
+        f"{settings['PORT'] or 5432}/{settings['NAME']}"
+    )
+
+
+class Worker:
+    """A real `manage.py qcluster` process on the test database."""
+
+    def __init__(self, log_path: Path, env: dict[str, str]):
+        self.log_path = log_path
+        self.env = env
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> Worker:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        # SIGTERM to the cluster's main process lets it stop its workers cleanly.
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture
+def worker_env(transactional_db) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "JOB_PROCESSING_INTERVAL": "0.1",
+        "JOB_PROGRESS_WRITE_SECONDS": "0.2",
+        "Q_WORKERS": "2",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.fixture
+def worker(worker_env, tmp_path, request):
+    """A running qcluster for the test; its log is printed when the test fails."""
+    process = Worker(tmp_path / "qcluster.log", worker_env).start()
+    yield process
+    process.stop()
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        print("---- qcluster log ----\n" + process.log()[-5000:])
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

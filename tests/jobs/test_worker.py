@@ -1,0 +1,70 @@
+"""Jobs run by a real qcluster process, submitted the way a browser submits them."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from django.urls import reverse
+from django_q.models import OrmQ
+
+from jobs.models import Job, JobEvent
+from tests.conftest import wait_for
+from tests.factories import PASSWORD, make_user
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def test_submitted_job_runs_to_success_in_a_real_worker(client, demo_table, worker):
+    owner = make_user("worker-owner")
+    client.login(username=owner.username, password=PASSWORD)
+
+    response = client.post(reverse("jobs:new", args=["semantic_model"]), {"table": demo_table.key})
+
+    job = Job.objects.get(owner=owner)
+    assert response.status_code == 302
+    assert response["Location"] == job.get_absolute_url()
+
+    def finished():
+        job.refresh_from_db()
+        return not job.is_active
+
+    wait_for(finished, timeout=60, what="the worker to finish the job")
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert job.progress == 1.0
+    assert job.attempts == 1
+    model = yaml.safe_load(job.result["yaml"])
+    assert model["tables"][0]["base_table"]["table"] == "loan_applications"
+    assert job.result["summary"]["rows"] == 3_000
+    stages = list(
+        JobEvent.objects.filter(job=job, type=JobEvent.Type.STAGE).values_list("name", flat=True)
+    )
+    assert stages == [
+        "reading_schema", "profiling", "sampling", "classifying",
+        "describing", "proposing", "validating", "saving",
+    ]  # fmt: skip
+    assert not OrmQ.objects.exists(), "the queue entry is acknowledged once the job is done"
+
+    page = client.get(job.get_absolute_url())
+    assert b"Download YAML" in page.content
+
+
+def test_jobs_queued_while_no_worker_runs_are_picked_up_when_one_starts(
+    client, demo_table, worker_env, tmp_path
+):
+    from tests.conftest import Worker
+
+    owner = make_user("patient")
+    client.login(username=owner.username, password=PASSWORD)
+    for _ in range(3):
+        client.post(reverse("jobs:new", args=["semantic_model"]), {"table": demo_table.key})
+    assert Job.objects.filter(owner=owner, status=Job.Status.QUEUED).count() == 3
+
+    process = Worker(tmp_path / "late.log", worker_env).start()
+    try:
+        wait_for(
+            lambda: Job.objects.filter(owner=owner, status=Job.Status.SUCCEEDED).count() == 3,
+            timeout=90,
+            what="three queued jobs to succeed",
+        )
+    finally:
+        process.stop()
