@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django_q.models import OrmQ
+
+from jobs import engine
+from jobs.context import JobCancelled, JobContext
+from jobs.kinds import get_kind, stage_states
+from jobs.models import Job, JobEvent
+from tests.factories import make_job, make_user
+
+KINDS = ["jobs.kinds.semantic_model", "tests.kinds_for_tests"]
+
+
+@pytest.fixture(autouse=True)
+def test_kinds(settings):
+    settings.JOB_KIND_MODULES = KINDS
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.django_db
+class TestSubmit:
+    def test_job_and_queue_entry_are_written_together(self, user):
+        job = make_job(user, kind="primes", params={"n": 10})
+
+        assert job.status == Job.Status.QUEUED
+        assert job.task_id
+        assert OrmQ.objects.count() == 1
+        assert list(job.events.values_list("name", flat=True)) == ["queued"]
+
+    def test_a_rolled_back_submit_leaves_neither_job_nor_queue_entry(self, user):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            engine.submit(owner=user, kind=get_kind("primes"), params={"n": 10})
+            raise RuntimeError("the request failed after submitting")
+
+        assert not Job.objects.exists()
+        assert not OrmQ.objects.exists()
+
+
+@pytest.mark.django_db
+class TestRun:
+    def test_success_records_result_stages_and_progress(self, user):
+        job = make_job(user, kind="primes", params={"n": 100})
+
+        assert engine.run_job(str(job.pk)) == Job.Status.SUCCEEDED
+
+        job.refresh_from_db()
+        assert job.result == {"primes": 25}
+        assert job.progress == 1.0
+        assert job.attempts == 1
+        assert job.started_at <= job.finished_at
+        events = list(job.events.values_list("type", "name"))
+        assert events == [
+            ("status", "queued"),
+            ("status", "running"),
+            ("stage", "counting"),
+            ("stage", "reporting"),
+            ("status", "succeeded"),
+        ]
+
+    def test_a_job_error_fails_with_its_message(self, user):
+        job = make_job(user, kind="primes", params={"n": 10, "fail": True})
+
+        engine.run_job(str(job.pk))
+
+        job.refresh_from_db()
+        assert job.status == Job.Status.FAILED
+        assert job.error == "There were too many primes to report."
+        assert job.stage == "reporting"
+        assert job.result is None
+
+    def test_a_crash_fails_with_a_readable_message(self, user):
+        job = make_job(user, kind="primes", params={"n": 10, "crash": True})
+
+        engine.run_job(str(job.pk))
+
+        job.refresh_from_db()
+        assert job.status == Job.Status.FAILED
+        assert "unexpected error" in job.error
+        assert "ZeroDivisionError: division by zero" in job.error
+
+    def test_a_second_delivery_does_no_work(self, user):
+        job = make_job(user, kind="primes", params={"n": 10})
+        engine.run_job(str(job.pk))
+
+        assert engine.run_job(str(job.pk)) == "skipped"
+
+        job.refresh_from_db()
+        assert job.attempts == 1
+        assert job.events.filter(name="running").count() == 1
+
+    def test_a_job_cancelled_while_running_stops_at_its_next_write(self, user):
+        job = make_job(user, kind="primes", params={"n": 10})
+        job = engine.claim(str(job.pk))
+        context = JobContext(job, get_kind("primes"), write_interval=0)
+        context.stage("counting")
+        Job.objects.filter(pk=job.pk).update(status=Job.Status.CANCELLED)
+
+        with pytest.raises(JobCancelled):
+            context.progress(0.5)
+
+    def test_an_unknown_kind_fails_instead_of_vanishing(self, user):
+        job = make_job(user, kind="primes", params={"n": 10})
+        Job.objects.filter(pk=job.pk).update(kind="retired_kind")
+
+        engine.run_job(str(job.pk))
+
+        job.refresh_from_db()
+        assert job.status == Job.Status.FAILED
+        assert "retired_kind" in job.error
+
+
+@pytest.mark.django_db
+class TestProgress:
+    def test_progress_writes_are_throttled(self):
+        job = engine.claim(str(make_job(kind="primes", params={"n": 10}).pk))
+        clock = FakeClock()
+        context = JobContext(job, get_kind("primes"), clock=clock, write_interval=1.0)
+
+        context.stage("counting")
+        for step in range(10_000):
+            context.progress(step / 10_000)
+        assert context.writes == 1
+
+        clock.now = 1.5
+        context.progress(0.5, "half way")
+        assert context.writes == 2
+        job.refresh_from_db()
+        assert job.message == "half way"
+        # counting weighs 3 of 4: half of it is 3/8 of the job.
+        assert job.progress == pytest.approx(0.375)
+
+    def test_entering_a_stage_always_writes(self):
+        job = engine.claim(str(make_job(kind="primes", params={"n": 10}).pk))
+        context = JobContext(job, get_kind("primes"), clock=FakeClock(), write_interval=60)
+
+        context.stage("counting")
+        context.stage("reporting")
+
+        job.refresh_from_db()
+        assert context.writes == 2
+        assert job.stage == "reporting"
+        assert job.progress == pytest.approx(0.75)
+        assert JobEvent.objects.filter(job=job, type="stage").count() == 2
+
+
+def test_stage_states_follow_the_job():
+    kind = get_kind("semantic_model")
+
+    running = [s.state for s in stage_states(kind, "running", "sampling")]
+    failed = [s.state for s in stage_states(kind, "failed", "sampling")]
+    done = {s.state for s in stage_states(kind, "succeeded", "saving")}
+    queued = {s.state for s in stage_states(kind, "queued", "")}
+
+    assert running[:4] == ["done", "done", "current", "todo"]
+    assert failed[2] == "failed"
+    assert done == {"done"}
+    assert queued == {"todo"}
+
+
+@pytest.mark.django_db
+def test_for_user_and_active_querysets():
+    alice, bob = make_user(), make_user()
+    mine = make_job(alice, kind="primes", params={"n": 5})
+    make_job(alice, kind="primes", params={"n": 5}, status=Job.Status.SUCCEEDED)
+    make_job(bob, kind="primes", params={"n": 5})
+
+    assert list(Job.objects.for_user(alice).active()) == [mine]
+    assert Job.objects.for_user(alice).count() == 2
