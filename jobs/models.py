@@ -105,3 +105,51 @@ class JobEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type}:{self.name}"
+
+
+class DocumentQuerySet(models.QuerySet):
+    def for_user(self, user) -> DocumentQuerySet:
+        return self.filter(owner=user)
+
+
+class Document(models.Model):
+    """A user's text, extracted once at upload and reused by any number of jobs.
+
+    Only the text is kept: the jobs need nothing else, and hosts such as Railway have no
+    lasting disk for uploaded files.
+    """
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "Uploaded file"
+        PASTE = "paste", "Pasted text"
+        DEMO = "demo", "Demo document"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="documents"
+    )
+    title = models.CharField(max_length=200)
+    source = models.CharField(max_length=10, choices=Source, default=Source.UPLOAD)
+    filename = models.CharField(max_length=255, blank=True)
+    size_bytes = models.PositiveIntegerField(default=0)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    text = models.TextField()
+    chars = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = DocumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="document_owner_created")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.chars = len(self.text)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("jobs:document", args=[self.pk])

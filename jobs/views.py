@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from jobs import engine
-from jobs.forms import JobFilterForm
+from jobs import documents, engine
+from jobs.documents import DocumentError
+from jobs.forms import DocumentPasteForm, DocumentUploadForm, JobFilterForm
 from jobs.kinds import all_kinds, get_kind, stage_states
-from jobs.models import Job
+from jobs.models import Document, Job
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -81,3 +83,64 @@ def job_download(request: HttpRequest, pk, fmt: str) -> HttpResponse:
     name = (job.title or job.kind).replace(".", "_").replace('"', "")
     response["Content-Disposition"] = f'attachment; filename="{name}{download.suffix}"'
     return response
+
+
+def owned_document(request: HttpRequest, pk) -> Document:
+    return get_object_or_404(Document.objects.for_user(request.user), pk=pk)
+
+
+def _document_page(request, upload_form=None, paste_form=None, status=200) -> HttpResponse:
+    context = {
+        "documents": Document.objects.for_user(request.user).defer("text"),
+        "upload_form": upload_form or DocumentUploadForm(),
+        "paste_form": paste_form or DocumentPasteForm(),
+    }
+    return render(request, "jobs/document_list.html", context, status=status)
+
+
+@require_GET
+def document_list(request: HttpRequest) -> HttpResponse:
+    return _document_page(request)
+
+
+@require_POST
+def document_upload(request: HttpRequest) -> HttpResponse:
+    form = DocumentUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            added = documents.add_files(request.user, form.cleaned_data["files"])
+        except DocumentError as exc:
+            form.add_error("files", exc.messages)
+        else:
+            messages.success(request, f"Added {len(added)} document(s).")
+            return redirect("jobs:documents")
+    return _document_page(request, upload_form=form, status=400)
+
+
+@require_POST
+def document_paste(request: HttpRequest) -> HttpResponse:
+    form = DocumentPasteForm(request.POST)
+    if form.is_valid():
+        try:
+            document = documents.add_text(
+                request.user, form.cleaned_data["title"], form.cleaned_data["text"]
+            )
+        except DocumentError as exc:
+            form.add_error("text", exc.messages)
+        else:
+            messages.success(request, f"Added “{document.title}”.")
+            return redirect("jobs:documents")
+    return _document_page(request, paste_form=form, status=400)
+
+
+@require_GET
+def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "jobs/document_detail.html", {"document": owned_document(request, pk)})
+
+
+@require_POST
+def document_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    document = owned_document(request, pk)
+    document.delete()
+    messages.success(request, f"Deleted “{document.title}”.")
+    return redirect("jobs:documents")

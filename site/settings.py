@@ -194,6 +194,16 @@ JOB_PROGRESS_WRITE_SECONDS = env_float("JOB_PROGRESS_WRITE_SECONDS", 1.0)
 # The longest a job may run, in seconds; the broker's lease is set just above it.
 JOB_TIMEOUT_SECONDS = env_int("JOB_TIMEOUT_SECONDS", 40 * 60)
 
+# Documents: only their extracted text is kept. Limits apply per file, per upload and
+# per user, each with a message that says which one was reached.
+DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
+DOCUMENT_MAX_FILES_PER_UPLOAD = env_int("DOCUMENT_MAX_FILES_PER_UPLOAD", 10)
+DOCUMENT_MAX_COUNT = env_int("DOCUMENT_MAX_COUNT", 200)
+DOCUMENT_MAX_TOTAL_CHARS = env_int("DOCUMENT_MAX_TOTAL_CHARS", 20_000_000)
+DOCUMENT_MAX_PASTE_CHARS = env_int("DOCUMENT_MAX_PASTE_CHARS", 1_000_000)
+# Uploads above this size go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
 # Databases the semantic-model job may profile: Django database aliases. The app's own
 # tables are never offered, whichever database they sit in.
 SEMANTIC_MODEL_DATABASES = env_list("SEMANTIC_MODEL_DATABASES", "default")

@@ -6,5 +6,5 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="jobs:list", permanent=False)),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
-    path("jobs/", include("jobs.urls")),
+    path("", include("jobs.urls")),
 ]

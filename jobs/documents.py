@@ -1,0 +1,165 @@
+"""Turning uploaded files and pasted text into a user's documents, within limits."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from jobs.models import Document
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+PDF_SUFFIXES = {".pdf"}
+
+
+class DocumentError(ValueError):
+    """Documents that cannot be used, with one message per problem for their owner."""
+
+    def __init__(self, *messages: str):
+        super().__init__(" ".join(messages))
+        self.messages = list(messages)
+
+
+@dataclass
+class Extracted:
+    text: str
+    pages: int | None = None
+
+
+def normalise(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def decode(data: bytes, name: str) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    # Older Windows exports are common; cp1252 leaves a few bytes undefined, which we refuse.
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"{name}: the text is not in a readable encoding (use UTF-8).") from exc
+
+
+def extract(name: str, data: bytes) -> Extracted:
+    suffix = PurePath(name).suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        if b"\x00" in data[:4096] and not data.startswith(
+            (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        ):
+            raise DocumentError(f"{name}: this looks like a binary file, not text.")
+        extracted = Extracted(normalise(decode(data, name)))
+    elif suffix in PDF_SUFFIXES:
+        extracted = _extract_pdf(name, data)
+    else:
+        allowed = ", ".join(sorted(TEXT_SUFFIXES | PDF_SUFFIXES))
+        raise DocumentError(
+            f"{name}: {suffix or 'files without an extension'} cannot be read; use {allowed}."
+        )
+    if not extracted.text:
+        raise DocumentError(f"{name}: the file has no text.")
+    return extracted
+
+
+def _extract_pdf(name: str, data: bytes) -> Extracted:
+    if not data.startswith(b"%PDF"):
+        raise DocumentError(f"{name}: this is not a PDF file.")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise DocumentError(f"{name}: the PDF is password-protected.")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise DocumentError(f"{name}: the PDF could not be read ({exc}).") from exc
+    text = normalise("\n\n".join(pages))
+    if not text:
+        raise DocumentError(
+            f"{name}: the PDF has no extractable text (it may be a scan); "
+            "paste its text or upload a text version."
+        )
+    return Extracted(text, pages=len(pages))
+
+
+def check_room(owner, new_chars: int, new_count: int) -> None:
+    """Refuse documents that would take a user over their count or size allowance."""
+    documents = Document.objects.for_user(owner)
+    count = documents.count()
+    if count + new_count > settings.DOCUMENT_MAX_COUNT:
+        raise DocumentError(
+            f"You can keep at most {settings.DOCUMENT_MAX_COUNT} documents; you have {count}. "
+            "Delete some first."
+        )
+    used = documents.aggregate(total=Sum("chars"))["total"] or 0
+    if used + new_chars > settings.DOCUMENT_MAX_TOTAL_CHARS:
+        raise DocumentError(
+            f"Your documents may hold at most {settings.DOCUMENT_MAX_TOTAL_CHARS:,} characters "
+            f"in all; you use {used:,} and this adds {new_chars:,}."
+        )
+
+
+def title_from(name: str) -> str:
+    stem = PurePath(name).stem
+    return re.sub(r"[_-]+", " ", stem).strip()[:200] or "Untitled"
+
+
+def add_files(owner, files) -> list[Document]:
+    """Extract every file, then save them all, or none when any one cannot be used."""
+    if len(files) > settings.DOCUMENT_MAX_FILES_PER_UPLOAD:
+        raise DocumentError(
+            f"Upload at most {settings.DOCUMENT_MAX_FILES_PER_UPLOAD} files at a time; "
+            f"you chose {len(files)}."
+        )
+    documents, errors = [], []
+    for upload in files:
+        if upload.size > settings.DOCUMENT_MAX_BYTES:
+            errors.append(
+                f"{upload.name}: {upload.size / 1_048_576:.1f} MB is over the limit of "
+                f"{settings.DOCUMENT_MAX_BYTES / 1_048_576:.0f} MB per file."
+            )
+            continue
+        try:
+            extracted = extract(upload.name, upload.read())
+        except DocumentError as exc:
+            errors.append(str(exc))
+            continue
+        documents.append(
+            Document(
+                owner=owner,
+                title=title_from(upload.name),
+                source=Document.Source.UPLOAD,
+                filename=PurePath(upload.name).name[:255],
+                size_bytes=upload.size,
+                pages=extracted.pages,
+                text=extracted.text,
+            )
+        )
+    if errors:
+        raise DocumentError(*errors)
+    check_room(owner, sum(len(doc.text) for doc in documents), len(documents))
+    with transaction.atomic():
+        for document in documents:
+            document.save()
+    return documents
+
+
+def add_text(owner, title: str, text: str, source: str = Document.Source.PASTE) -> Document:
+    text = normalise(text)
+    if not text:
+        raise DocumentError("The text is empty.")
+    check_room(owner, len(text), 1)
+    return Document.objects.create(
+        owner=owner, title=title.strip()[:200] or "Pasted text", source=source,
+        size_bytes=len(text.encode()), text=text,
+    )  # fmt: skip
