@@ -6,7 +6,7 @@ import codecs
 import io
 import re
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from django.conf import settings
 from django.db import transaction
@@ -163,3 +163,27 @@ def add_text(owner, title: str, text: str, source: str = Document.Source.PASTE) 
         owner=owner, title=title.strip()[:200] or "Pasted text", source=source,
         size_bytes=len(text.encode()), text=text,
     )  # fmt: skip
+
+
+DEMO_DOCUMENTS = Path(__file__).resolve().parent / "demo_documents"
+
+
+def add_demo_documents(owner) -> int:
+    """Give a user the demo documents they do not have yet; returns how many were added."""
+    existing = set(
+        Document.objects.for_user(owner)
+        .filter(source=Document.Source.DEMO)
+        .values_list("filename", flat=True)
+    )
+    added = 0
+    for path in sorted(DEMO_DOCUMENTS.glob("*.md")):
+        if path.name in existing:
+            continue
+        text = normalise(path.read_text(encoding="utf-8"))
+        title = text.splitlines()[0].lstrip("# ").strip()
+        Document.objects.create(
+            owner=owner, title=title[:200], source=Document.Source.DEMO, filename=path.name,
+            size_bytes=path.stat().st_size, text=text,
+        )  # fmt: skip
+        added += 1
+    return added

@@ -4,6 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from jobs.documents import add_demo_documents
+
 
 class Command(BaseCommand):
     help = "Create the demo user and the demo data, and print how to log in."
@@ -16,6 +18,8 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = True
         user.save()
         call_command("load_demo_data", if_missing=True, stdout=self.stdout)
+        added = add_demo_documents(user)
+        self.stdout.write(f"Demo documents: {added} added for {username}.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo user {'created' if created else 'ready'}: log in as "
