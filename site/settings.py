@@ -201,8 +201,20 @@ DOCUMENT_MAX_FILES_PER_UPLOAD = env_int("DOCUMENT_MAX_FILES_PER_UPLOAD", 10)
 DOCUMENT_MAX_COUNT = env_int("DOCUMENT_MAX_COUNT", 200)
 DOCUMENT_MAX_TOTAL_CHARS = env_int("DOCUMENT_MAX_TOTAL_CHARS", 20_000_000)
 DOCUMENT_MAX_PASTE_CHARS = env_int("DOCUMENT_MAX_PASTE_CHARS", 1_000_000)
+# A review reads at most this many documents.
+REVIEW_MAX_DOCUMENTS = env_int("REVIEW_MAX_DOCUMENTS", 50)
 # Uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# The OpenAI-compatible provider. Unset, every kind runs its offline analysis.
+AI_BASE_URL = env_str("AI_BASE_URL")
+AI_API_KEY = env_str("AI_API_KEY")
+AI_MODEL = env_str("AI_MODEL")
+# Per request: connecting, and each wait between streamed chunks.
+AI_TIMEOUT_SECONDS = env_float("AI_TIMEOUT_SECONDS", 60.0)
+# A 429 waits (Retry-After, capped) and tries again this many times before failing.
+AI_MAX_RATE_LIMIT_WAITS = env_int("AI_MAX_RATE_LIMIT_WAITS", 5)
+AI_MAX_RETRY_AFTER_SECONDS = env_float("AI_MAX_RETRY_AFTER_SECONDS", 120.0)
 
 # Databases the semantic-model job may profile: Django database aliases. The app's own
 # tables are never offered, whichever database they sit in.
