@@ -97,7 +97,8 @@ def _stream(messages, on_progress, max_tokens) -> str:
         ) from error
     except openai.APIConnectionError as error:
         raise JobError(
-            f"Could not reach the AI provider at {settings.AI_BASE_URL}: {error.__cause__ or error}."
+            f"Could not reach the AI provider at {settings.AI_BASE_URL}: "
+            f"{error.__cause__ or error}."
         ) from error
     except openai.APIStatusError as error:
         raise JobError(

@@ -30,6 +30,7 @@ class JobContext:
         write_interval: float | None = None,
     ):
         self.job_id = job.pk
+        self.owner_id = job.owner_id
         self.attempt = job.attempts
         self.kind = kind
         self._clock = clock

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 
 from jobs.kinds import kind_choices
-from jobs.models import Job
+from jobs.models import Document, Job
 
 
 class JobFilterForm(forms.Form):
@@ -61,3 +61,67 @@ class DocumentPasteForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["text"].validators.append(MaxLengthValidator(settings.DOCUMENT_MAX_PASTE_CHARS))
+
+
+class DocumentChoiceMixin:
+    """Offers only the user's own documents, so another user's can never be chosen."""
+
+    def documents_for(self, user):
+        return Document.objects.for_user(user).defer("text").order_by("title", "pk")
+
+
+class ReviewForm(DocumentChoiceMixin, forms.Form):
+    question = forms.CharField(
+        label="Question or objective",
+        min_length=5,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    documents = forms.ModelMultipleChoiceField(
+        queryset=Document.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    mode = forms.ChoiceField(
+        choices=[
+            ("precision", "Precision: fewer documents, analysed in depth"),
+            ("recall", "Recall: more documents"),
+        ],
+        initial="precision",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["documents"].queryset = self.documents_for(user)
+
+    def clean_documents(self):
+        chosen = self.cleaned_data["documents"]
+        if len(chosen) > settings.REVIEW_MAX_DOCUMENTS:
+            raise forms.ValidationError(
+                f"Choose at most {settings.REVIEW_MAX_DOCUMENTS} documents; "
+                f"you chose {len(chosen)}."
+            )
+        return chosen
+
+    def to_params(self) -> dict:
+        return {
+            "question": self.cleaned_data["question"],
+            "document_ids": sorted(doc.pk for doc in self.cleaned_data["documents"]),
+            "mode": self.cleaned_data["mode"],
+        }
+
+
+class DeepDiveForm(DocumentChoiceMixin, forms.Form):
+    document = forms.ModelChoiceField(queryset=Document.objects.none())
+    objective = forms.CharField(
+        min_length=5, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["document"].queryset = self.documents_for(user)
+
+    def to_params(self) -> dict:
+        return {
+            "document_id": self.cleaned_data["document"].pk,
+            "objective": self.cleaned_data["objective"],
+        }

@@ -186,6 +186,8 @@ LOGGING = {
 # Each module listed here defines one job kind; adding a kind touches no engine code.
 JOB_KIND_MODULES = [
     "jobs.kinds.semantic_model",
+    "jobs.kinds.review",
+    "jobs.kinds.deep_dive",
 ]
 # How often the job page polls for progress, in seconds.
 JOB_POLL_SECONDS = env_float("JOB_POLL_SECONDS", 5.0)

@@ -28,3 +28,17 @@ def make_job(owner=None, *, kind: str = "semantic_model", params: dict | None = 
         Job.objects.filter(pk=job.pk).update(**fields)
         job.refresh_from_db()
     return job
+
+
+def make_document(owner, title: str = "Notes", text: str = "Some text.", **fields):
+    from jobs.models import Document
+
+    return Document.objects.create(owner=owner, title=title, text=text, **fields)
+
+
+def demo_documents(owner) -> list:
+    from jobs.documents import add_demo_documents
+    from jobs.models import Document
+
+    add_demo_documents(owner)
+    return list(Document.objects.for_user(owner).order_by("filename"))

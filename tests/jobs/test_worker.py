@@ -68,3 +68,72 @@ def test_jobs_queued_while_no_worker_runs_are_picked_up_when_one_starts(
         )
     finally:
         process.stop()
+
+
+def submit_and_wait(client, kind: str, data: dict, timeout: float = 60) -> Job:
+    response = client.post(reverse("jobs:new", args=[kind]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    job = Job.objects.latest("created_at")
+
+    def finished():
+        job.refresh_from_db()
+        return not job.is_active
+
+    wait_for(finished, timeout=timeout, what=f"the worker to finish the {kind} job")
+    return job
+
+
+def test_review_and_deep_dive_run_in_a_real_worker(client, worker):
+    from tests.factories import demo_documents
+
+    owner = make_user("reader")
+    client.login(username=owner.username, password=PASSWORD)
+    documents = {doc.filename: doc for doc in demo_documents(owner)}
+
+    review = submit_and_wait(
+        client,
+        "review",
+        {
+            "question": "Does intermittent fasting improve glycaemic control in type 2 diabetes?",
+            "documents": [doc.pk for doc in documents.values()],
+            "mode": "precision",
+        },
+    )
+    dive = submit_and_wait(
+        client,
+        "deep_dive",
+        {"document": documents["fasting_cohort.md"].pk, "objective": "risk of diabetes"},
+    )
+
+    assert review.status == Job.Status.SUCCEEDED, review.error
+    assert len(review.result["documents"]) == 3
+    assert review.result["documents"][0]["anchors"]
+    assert dive.status == Job.Status.SUCCEEDED, dive.error
+    assert dive.result["study_design"]["value"] == "prospective cohort study"
+    intervals = [ci["text"] for ci in dive.result["key_results"]["confidence_intervals"]]
+    assert "95% CI 0.72-0.91" in intervals
+
+
+def test_a_worker_streams_from_the_configured_provider(client, worker_env, tmp_path):
+    from tests.conftest import Worker
+    from tests.factories import demo_documents
+    from tests.fake_openai import FakeOpenAI, Script
+
+    owner = make_user("streamer")
+    client.login(username=owner.username, password=PASSWORD)
+    document = demo_documents(owner)[0]
+    script = Script(answer="The trial lowered **HbA1c**.", chunks=8, delay=0.05)
+    with FakeOpenAI(script=script) as fake:
+        env = {**worker_env, "AI_BASE_URL": fake.base_url, "AI_MODEL": "fake-model"}
+        process = Worker(tmp_path / "ai-worker.log", env).start()
+        try:
+            job = submit_and_wait(
+                client, "deep_dive", {"document": document.pk, "objective": "HbA1c"}
+            )
+        finally:
+            process.stop()
+
+    assert job.status == Job.Status.SUCCEEDED, job.error + process.log()[-3000:]
+    assert job.result["overview"] == "The trial lowered **HbA1c**."
+    assert job.result["engine"] == "AI model fake-model"
+    assert script.requests and script.requests[0]["body"]["stream"] is True

@@ -1,0 +1,104 @@
+"""Deep dive: one of the user's documents analysed in depth against an objective."""
+
+from __future__ import annotations
+
+import json
+
+from jobs import ai, dissecting
+from jobs.context import JobContext
+from jobs.forms import DeepDiveForm
+from jobs.kinds import Download, JobKind, Stage
+from jobs.reports import (
+    MAX_INPUT_CHARS,
+    deep_dive_markdown,
+    engine_name,
+    load_documents,
+    stream_into,
+)
+
+STAGES = (
+    Stage("loading", "Loading the document", 0.3),
+    Stage("sectioning", "Detecting sections", 1),
+    Stage("design", "Study design", 0.5),
+    Stage("methods", "Methods", 1),
+    Stage("results", "Key results", 2),
+    Stage("limitations", "Limitations", 1),
+    Stage("anchoring", "Fact anchors", 2),
+    Stage("writing", "Writing the overview", 2),
+    Stage("finalising", "Finalising", 0.2),
+)
+ANALYSIS_STAGES = {"sectioning", "design", "methods", "results", "limitations", "anchoring"}
+
+
+def run(ctx: JobContext, params: dict) -> dict:
+    ctx.stage("loading")
+    (document,) = load_documents(ctx, [params["document_id"]])
+    objective = params["objective"]
+
+    def on_step(step: str, fraction: float) -> None:
+        if step in ANALYSIS_STAGES and step != ctx.current_stage:
+            ctx.stage(step)
+        ctx.progress(fraction)
+
+    analysis = dissecting.analyse(document.text, objective, on_step=on_step)
+
+    ctx.stage("writing")
+    if ai.configured():
+        overview = stream_into(
+            ctx,
+            "Writing the overview",
+            [
+                {"role": "system", "content": OVERVIEW_PROMPT},
+                {
+                    "role": "user",
+                    "content": f"Objective: {objective}\n\nDocument: {document.title}\n\n"
+                    + document.text[:MAX_INPUT_CHARS],
+                },
+            ],
+        )
+    else:
+        overview = " ".join(span["text"] for span in analysis["summary"])
+
+    ctx.stage("finalising")
+    result = {
+        "document_id": document.pk,
+        "title": document.title,
+        "objective": objective,
+        "engine": engine_name(),
+        "overview": overview,
+        **analysis,
+    }
+    result["markdown"] = deep_dive_markdown(result)
+    return result
+
+
+OVERVIEW_PROMPT = (
+    "You write a short overview (at most 200 words, Markdown) of one document for the "
+    "reader's objective. Use only what the document states; if it does not address the "
+    "objective, say so."
+)
+
+
+def _title(params: dict) -> str:
+    return params.get("objective", "")[:120]
+
+
+KIND = JobKind(
+    slug="deep_dive",
+    label="Deep dive",
+    description=(
+        "One of your documents analysed in depth: sections, study design, methods, key "
+        "results with their numbers, limitations, and quotes that anchor each fact."
+    ),
+    form_class=DeepDiveForm,
+    stages=STAGES,
+    run=run,
+    result_template="jobs/results/deep_dive.html",
+    downloads={
+        "md": Download(".md", "text/markdown; charset=utf-8", lambda r: r["markdown"]),
+        "json": Download(
+            ".json", "application/json", lambda r: json.dumps(r, indent=2, ensure_ascii=False)
+        ),
+    },
+    title=_title,
+)

@@ -1,0 +1,150 @@
+"""Review: a report across several of the user's documents that answers a question."""
+
+from __future__ import annotations
+
+import json
+
+from jobs import ai, ranking, reviewing, text
+from jobs.context import JobContext, JobError
+from jobs.forms import ReviewForm
+from jobs.kinds import Download, JobKind, Stage
+from jobs.reports import (
+    MAX_INPUT_CHARS,
+    engine_name,
+    load_documents,
+    review_markdown,
+    stream_into,
+)
+
+STAGES = (
+    Stage("planning", "Planning", 0.3),
+    Stage("loading", "Loading documents", 0.5),
+    Stage("ranking", "Ranking documents (BM25)", 1),
+    Stage("analysing", "Analysing the top documents", 6),
+    Stage("synthesising", "Synthesising", 2),
+    Stage("finalising", "Finalising", 0.2),
+)
+
+
+def run(ctx: JobContext, params: dict) -> dict:
+    question, mode = params["question"], params["mode"]
+    ctx.stage("planning", "Finding the key phrases of the question…")
+    phrases = text.key_phrases(question, top=6)
+    ctx.progress(1.0, f"Key phrases: {', '.join(phrases) or 'none'}")
+
+    ctx.stage("loading")
+    documents = load_documents(ctx, params["document_ids"])
+
+    ctx.stage("ranking", f"Ranking {len(documents)} documents…")
+    ranked = ranking.rank(question, phrases, [doc.text for doc in documents])
+    selected = ranking.select(ranked, mode)
+    if not selected:
+        raise JobError(
+            "None of the chosen documents matches the question; "
+            "try other documents, other words, or recall mode."
+        )
+
+    ctx.stage("analysing")
+    analyses = []
+    for position, item in enumerate(selected):
+        document = documents[item.index]
+        ctx.progress(
+            position / len(selected),
+            f"Analysing “{document.title}” ({position + 1} of {len(selected)})",
+        )
+        analysis = reviewing.analyse_document(
+            question, phrases, document.title, document.text, item
+        )
+        analysis["document_id"] = document.pk
+        if ai.configured():
+            analysis["summary"] = stream_into(
+                ctx,
+                f"Summarising “{document.title}”",
+                [
+                    {"role": "system", "content": SUMMARY_PROMPT},
+                    {
+                        "role": "user",
+                        "content": f"Question: {question}\n\nDocument: {document.title}\n\n"
+                        + document.text[:MAX_INPUT_CHARS],
+                    },
+                ],
+            )
+        analyses.append(analysis)
+
+    ctx.stage("synthesising", "Finding themes across documents…")
+    texts = {doc.pk: doc.text for doc in documents}
+    themes = reviewing.themes(phrases, [(a["title"], texts[a["document_id"]]) for a in analyses])
+    if ai.configured():
+        summary = stream_into(
+            ctx,
+            "Writing the executive summary",
+            [
+                {"role": "system", "content": SYNTHESIS_PROMPT},
+                {"role": "user", "content": synthesis_input(question, analyses, themes)},
+            ],
+        )
+    else:
+        summary = reviewing.executive_summary(question, analyses, themes)
+
+    ctx.stage("finalising")
+    result = {
+        "question": question,
+        "mode": mode,
+        "phrases": phrases,
+        "engine": engine_name(),
+        "executive_summary": summary,
+        "themes": themes,
+        "documents": analyses,
+        "not_selected": [
+            {"title": documents[item.index].title, "score": item.score}
+            for item in ranked
+            if item not in selected
+        ],
+    }
+    result["markdown"] = review_markdown(result)
+    return result
+
+
+SUMMARY_PROMPT = (
+    "You summarise one document for a literature review. Answer in Markdown, at most 120 "
+    "words, using only facts stated in the document. Say how it bears on the question."
+)
+SYNTHESIS_PROMPT = (
+    "You write the executive summary of a literature review in Markdown, at most 250 words. "
+    "Use only the findings and quotes given; cite each document by its title in brackets."
+)
+
+
+def synthesis_input(question: str, analyses: list[dict], themes: list[dict]) -> str:
+    lines = [f"Question: {question}", "", "Documents:"]
+    for analysis in analyses:
+        lines.append(f"- [{analysis['title']}] {analysis['summary']}")
+        lines.extend(f"  - quote: “{anchor['quote']}”" for anchor in analysis["anchors"])
+    lines.append("")
+    lines.append("Themes: " + "; ".join(theme["theme"] for theme in themes))
+    return "\n".join(lines)
+
+
+def _title(params: dict) -> str:
+    return params.get("question", "")[:120]
+
+
+KIND = JobKind(
+    slug="review",
+    label="Review",
+    description=(
+        "A report across several of your documents that answers a question: the most "
+        "relevant documents ranked, summarised and quoted, and the themes they share."
+    ),
+    form_class=ReviewForm,
+    stages=STAGES,
+    run=run,
+    result_template="jobs/results/review.html",
+    downloads={
+        "md": Download(".md", "text/markdown; charset=utf-8", lambda r: r["markdown"]),
+        "json": Download(
+            ".json", "application/json", lambda r: json.dumps(r, indent=2, ensure_ascii=False)
+        ),
+    },
+    title=_title,
+)
