@@ -7,6 +7,7 @@ Snowflake accept where possible, and validation runs each one against the real d
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -478,3 +479,57 @@ def drop_failed(model: dict, failed: set[str]) -> dict:
             if f"verified query {query['name']}" not in failed
         ]
     return model
+
+
+DESCRIBE_PROMPT = (
+    "You document database tables for a semantic model. Answer with one JSON object only: "
+    '{"table": {"description": str, "synonyms": [str]}, "columns": {"<column>": '
+    '{"description": str, "synonyms": [str]}}}. Descriptions are one sentence, based only '
+    "on the names, types, statistics and sample values given; at most 4 synonyms each."
+)
+
+
+def describe_request(table: ProfiledTable) -> list[dict]:
+    lines = [f"Table {table.schema.ref.label}, {table.row_count:,} rows. Columns:"]
+    for profile in table.profiles:
+        role = table.classifications[profile.name].role
+        lines.append(
+            f"- {profile.name} ({profile.source_type}, {role}; {profile.distinct} distinct, "
+            f"min {profile.min}, max {profile.max}, samples {', '.join(profile.samples[:5])})"
+        )
+    return [
+        {"role": "system", "content": DESCRIBE_PROMPT},
+        {"role": "user", "content": "\n".join(lines)},
+    ]
+
+
+def apply_model_descriptions(table: ProfiledTable, answer: str) -> list[str]:
+    """Take the model's descriptions and synonyms where they are well formed.
+
+    Returns the names it described. Anything malformed keeps the offline text, so a
+    chatty or truncated answer never leaves a column undescribed.
+    """
+    start, end = answer.find("{"), answer.rfind("}")
+    try:
+        data = json.loads(answer[start : end + 1]) if start >= 0 < end else {}
+    except json.JSONDecodeError:
+        return []
+    if not isinstance(data, dict):
+        return []
+    described = []
+    entries = {"": data.get("table")}
+    if isinstance(data.get("columns"), dict):
+        entries |= {p.name: data["columns"].get(p.name) for p in table.profiles}
+    for name, entry in entries.items():
+        if not isinstance(entry, dict):
+            continue
+        description = entry.get("description")
+        if isinstance(description, str) and description.strip():
+            table.descriptions[name] = " ".join(description.split())[:500]
+            described.append(name or table.name)
+        synonyms = entry.get("synonyms")
+        if isinstance(synonyms, list):
+            clean = [" ".join(s.split())[:60] for s in synonyms if isinstance(s, str) and s.strip()]
+            if clean:
+                table.synonyms[name] = list(dict.fromkeys(clean))[:4]
+    return described

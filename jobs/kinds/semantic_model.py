@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
-from jobs import modelling, profiling, warehouse
+from jobs import ai, modelling, profiling, warehouse
 from jobs.classification import SKIPPED, classify
 from jobs.context import JobContext, JobError
 from jobs.kinds import Download, JobKind, Stage
 from jobs.modelling import ProfiledTable
+from jobs.reports import engine_name, stream_into
 from jobs.warehouse import TableRef
 
 
@@ -93,6 +94,11 @@ def run(ctx: JobContext, params: dict) -> dict:
     main_table, related_tables = tables[0], tables[1:]
 
     ctx.stage("describing")
+    described_by_model: list[str] = []
+    if ai.configured():
+        for table in tables:
+            answer = stream_into(ctx, f"Describing {table.name}", modelling.describe_request(table))
+            described_by_model += modelling.apply_model_descriptions(table, answer)
     for table in tables:
         modelling.fill_descriptions(table)
 
@@ -132,6 +138,10 @@ def run(ctx: JobContext, params: dict) -> dict:
             for table in tables
         ],
         "checks": [check.to_dict() for check in checks],
+        "descriptions": {
+            "engine": engine_name(),
+            "described_by_model": described_by_model,
+        },
         "summary": {
             "rows": main_table.row_count,
             "columns": len(main.columns),

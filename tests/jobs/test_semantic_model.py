@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -9,6 +11,7 @@ from jobs.kinds import get_kind
 from jobs.kinds.semantic_model import SemanticModelForm
 from jobs.models import Job
 from tests.factories import make_job
+from tests.fake_openai import fake_openai  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -178,3 +181,66 @@ class TestTableChoice:
         job.refresh_from_db()
         assert job.status == Job.Status.FAILED
         assert job.error == "The table demo.gone no longer exists or may not be profiled."
+
+
+class TestWithTheProvider:
+    def test_descriptions_and_synonyms_come_from_the_model(self, demo_table, user, fake_openai):  # noqa: F811
+        fake_openai.script.answer = json.dumps(
+            {
+                "table": {
+                    "description": "One row per mortgage application.",
+                    "synonyms": ["mortgages"],
+                },
+                "columns": {
+                    "loan_amount": {
+                        "description": "Amount <b>requested</b>.",
+                        "synonyms": ["principal"],
+                    },
+                    "no_such_column": {"description": "ignored"},
+                },
+            }
+        )
+
+        job = run(make_job(user, params=demo_table.as_params()))
+
+        loans = yaml.safe_load(job.result["yaml"])["tables"][0]
+        assert loans["description"] == "One row per mortgage application."
+        assert loans["synonyms"] == ["mortgages"]
+        amount = columns_by_name(loans)["loan_amount"][1]
+        assert (amount["description"], amount["synonyms"]) == (
+            "Amount <b>requested</b>.",
+            ["principal"],
+        )
+        # Columns the model left out keep their offline descriptions.
+        assert columns_by_name(loans)["loan_type"][1]["description"].startswith(
+            "Loan type, one of 4"
+        )
+        assert job.result["descriptions"]["engine"] == "AI model fake-model"
+        assert "loan_amount" in job.result["descriptions"]["described_by_model"]
+        prompt = fake_openai.script.requests[0]["body"]["messages"][1]["content"]
+        assert "loan_amount (numeric, fact" in prompt
+
+    def test_an_answer_that_is_not_json_keeps_the_offline_descriptions(
+        self,
+        demo_table,
+        user,
+        fake_openai,  # noqa: F811
+    ):
+        fake_openai.script.answer = "Sorry, I cannot help with that."
+
+        job = run(make_job(user, params=demo_table.as_params()))
+
+        loans = yaml.safe_load(job.result["yaml"])["tables"][0]
+        assert loans["description"].startswith("Loan applications from demo.loan_applications")
+        assert job.result["descriptions"]["described_by_model"] == []
+
+    def test_model_text_is_escaped_on_the_page(self, alice_client, demo_table, user, fake_openai):  # noqa: F811
+        fake_openai.script.answer = json.dumps(
+            {"table": {"description": "<script>alert(1)</script>", "synonyms": []}}
+        )
+        job = run(make_job(user, params=demo_table.as_params()))
+
+        page = alice_client.get(job.get_absolute_url()).content.decode()
+
+        assert "<script>alert(1)</script>" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
