@@ -1,0 +1,141 @@
+"""The whole flow in Debian's Chromium: start a job, watch it, come back from elsewhere."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from django.db import connection, connections
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from jobs import demo_data
+from jobs.models import Job
+from tests.conftest import wait_for
+from tests.factories import PASSWORD, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+BIG_TABLE = "loan_applications_big"
+COPIES = 200  # of the 3,000-row demo table: 600,000 rows, several seconds to profile
+
+
+@pytest.fixture(scope="module")
+def big_table(django_db_setup, django_db_blocker, demo_table):
+    """A larger copy of the demo table, built in the database so it takes a second."""
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS demo.{BIG_TABLE}")
+        others = ", ".join(f"l.{name}" for name in demo_data.LOAN_COLUMNS[1:])
+        cursor.execute(
+            f"CREATE TABLE demo.{BIG_TABLE} AS "
+            f"SELECT (copy * 100000 + l.application_id) AS application_id, {others} "
+            f"FROM demo.loan_applications l, generate_series(0, {COPIES - 1}) AS copy"
+        )
+        cursor.execute(f"ANALYZE demo.{BIG_TABLE}")
+    yield f"default:demo.{BIG_TABLE}"
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS demo.{BIG_TABLE}")
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test
+    # makes meanwhile are still plain synchronous ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+        # Connections opened while Playwright's loop ran live in its context: close them
+        # here, or they keep the test database from being dropped.
+        connections.close_all()
+
+
+def log_in(browser: Browser, base_url: str, username: str) -> Page:
+    page = browser.new_context(base_url=base_url).new_page()
+    page.set_default_timeout(15_000)
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1:has-text('My jobs')")
+    return page
+
+
+def test_start_watch_leave_and_come_back_on_another_device(
+    browser, live_server, big_table, worker, settings, tmp_path
+):
+    settings.JOB_POLL_SECONDS = 1
+    owner = make_user("traveller")
+
+    laptop = log_in(browser, live_server.url, owner.username)
+    laptop.goto("/jobs/new/semantic_model/")
+    laptop.select_option("select[name=table]", big_table)
+    started = time.monotonic()
+    laptop.click("main button[type=submit]")
+    laptop.wait_for_selector("#job-status")
+    assert re.search(r"/jobs/[0-9a-f-]{36}/$", laptop.url)
+    assert time.monotonic() - started < 5, "submitting must answer at once"
+    job = Job.objects.get(owner=owner)
+
+    stages, progress = [], []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = laptop.get_attribute("#job-status", "data-status")
+        current = laptop.locator("li.stage.current")
+        if current.count():
+            stages.append(current.get_attribute("data-stage"))
+        progress.append(int(laptop.get_attribute("[role=progressbar]", "aria-valuenow")))
+        if status not in ("queued", "running") or len(set(stages)) >= 3:
+            break
+        laptop.wait_for_timeout(250)
+    distinct = list(dict.fromkeys(stages))
+    assert len(distinct) >= 2, f"saw stages {distinct}"
+    assert progress == sorted(progress) and len(set(progress)) >= 2, progress
+    assert laptop.locator("#job-status[hx-trigger]").count() == 1
+    laptop.context.close()
+
+    phone = log_in(browser, live_server.url, owner.username)
+    phone.click(f"a[href='/jobs/{job.pk}/']")
+    phone.wait_for_selector("#job-status[data-status=succeeded]", timeout=90_000)
+
+    assert phone.locator("li.stage.done").count() == 8
+    assert phone.locator("#job-status[hx-trigger]").count() == 0
+    assert phone.get_attribute("[role=progressbar]", "aria-valuenow") == "100"
+    assert phone.locator("a", has_text="Download YAML").count() == 1
+    assert f"table: {BIG_TABLE}" in phone.locator("pre.yaml").inner_text()
+    phone.screenshot(path=str(tmp_path / "finished.png"), full_page=True)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.result["summary"]["rows"] == 3_000 * COPIES
+
+
+def test_a_hidden_tab_refreshes_as_soon_as_it_is_shown_again(browser, live_server, settings):
+    settings.JOB_POLL_SECONDS = 600  # no timer tick during the test
+    owner = make_user("phone-user")
+    job = Job.objects.create(owner=owner, kind="semantic_model", status=Job.Status.RUNNING,
+                             stage="profiling", message="first")  # fmt: skip
+    page = log_in(browser, live_server.url, owner.username)
+    page.goto(f"/jobs/{job.pk}/")
+    assert "first" in page.inner_text("#job-status")
+
+    Job.objects.filter(pk=job.pk).update(stage="sampling", message="second")
+    page.evaluate(
+        """() => {
+            Object.defineProperty(
+                document, 'visibilityState', {value: 'visible', configurable: true}
+            );
+            document.dispatchEvent(new Event('visibilitychange'));
+        }"""
+    )
+
+    wait_for(lambda: "second" in page.inner_text("#job-status"), timeout=10, what="a refresh")
+    assert page.get_attribute("li.stage.current", "data-stage") == "sampling"
