@@ -140,7 +140,7 @@ def numbers_with_units(text: str) -> list[dict]:
     spans = sentences(text)
     found, seen = [], set()
     for match in NUMBER_WITH_UNIT.finditer(text):
-        unit = match.group("unit") or match.group("prefix")
+        unit = " ".join(part for part in (match.group("prefix"), match.group("unit")) if part)
         if not unit:
             continue
         value = match.group("value")
