@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -17,11 +17,30 @@ logger = logging.getLogger(__name__)
 RUN_TASK = "jobs.tasks.run_job"
 
 
-def submit(*, owner, kind: JobKind, params: dict) -> Job:
-    """Create the job and its queue entry in one transaction: both exist or neither."""
+def submit(*, owner, kind: JobKind, params: dict, idempotency_key: str = "") -> Job:
+    """Create the job and its queue entry in one transaction: both exist or neither.
+
+    A key already used by this owner gives back that job instead of a second one.
+    """
+    if idempotency_key:
+        existing = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        if existing:
+            return existing
+    try:
+        return _create(owner, kind, params, idempotency_key)
+    except IntegrityError:
+        # Two submissions with one key raced; the other one won.
+        return Job.objects.get(owner=owner, idempotency_key=idempotency_key)
+
+
+def _create(owner, kind: JobKind, params: dict, idempotency_key: str) -> Job:
     with transaction.atomic():
         job = Job.objects.create(
-            owner=owner, kind=kind.slug, params=params, title=kind.title(params)[:200]
+            owner=owner,
+            kind=kind.slug,
+            params=params,
+            title=kind.title(params)[:200],
+            idempotency_key=idempotency_key,
         )
         job.task_id = async_task(RUN_TASK, str(job.pk), task_name=f"job-{job.pk}")
         job.save(update_fields=["task_id"])

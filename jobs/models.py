@@ -41,6 +41,8 @@ class Job(models.Model):
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     task_id = models.CharField(max_length=64, blank=True)
+    # Sent with a submission so a double click or a retried POST gives back the same job.
+    idempotency_key = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -53,6 +55,13 @@ class Job(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="job_owner_created"),
             models.Index(fields=["status", "created_at"], name="job_status_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="job_owner_idempotency_key",
+            )
         ]
 
     def __str__(self) -> str:

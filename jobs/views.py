@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -51,11 +54,21 @@ def job_new(request: HttpRequest, kind: str) -> HttpResponse:
     if job_kind is None:
         raise Http404("No such kind of job.")
     form = job_kind.form_class(request.POST or None, user=request.user)
+    key = idempotency_key(request)
     if request.method == "POST" and form.is_valid():
-        job = engine.submit(owner=request.user, kind=job_kind, params=form.to_params())
+        job = engine.submit(
+            owner=request.user, kind=job_kind, params=form.to_params(), idempotency_key=key
+        )
         return redirect(job)
     status = 400 if request.method == "POST" else 200
-    return render(request, "jobs/job_new.html", {"form": form, "kind": job_kind}, status=status)
+    context = {"form": form, "kind": job_kind, "idempotency_key": key or uuid.uuid4()}
+    return render(request, "jobs/job_new.html", context, status=status)
+
+
+def idempotency_key(request: HttpRequest) -> str:
+    """The key a form (or an API client) sent; anything that is not a short token is ignored."""
+    key = request.POST.get("idempotency_key") or request.headers.get("Idempotency-Key", "")
+    return key if re.fullmatch(r"[A-Za-z0-9_.:-]{8,100}", key) else ""
 
 
 @require_GET
