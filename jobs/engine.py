@@ -87,6 +87,23 @@ def finish(job: Job, status: str, *, result: dict | None = None, error: str = ""
     return bool(updated)
 
 
+def cancel(job: Job) -> bool:
+    """Cancel a queued or running job. False when it had already ended: twice is harmless.
+
+    A queued job's task finds it no longer queued and does nothing; a running one stops
+    at its next progress write, which finds the job no longer running.
+    """
+    with transaction.atomic():
+        updated = Job.objects.filter(pk=job.pk, status__in=Job.ACTIVE_STATUSES).update(
+            status=Job.Status.CANCELLED, finished_at=timezone.now(), message="Cancelled."
+        )
+        if updated:
+            record(job, Job.Status.CANCELLED, "Cancelled by its owner.")
+    if updated:
+        logger.info("job cancelled id=%s kind=%s", job.pk, job.kind)
+    return bool(updated)
+
+
 def run_job(job_id: str) -> str:
     job = claim(job_id)
     if job is None:

@@ -85,6 +85,16 @@ def job_detail(request: HtmxHttpRequest, pk) -> HttpResponse:
     return render(request, template, context)
 
 
+@require_POST
+def job_cancel(request: HttpRequest, pk) -> HttpResponse:
+    job = owned_job(request, pk)
+    if engine.cancel(job):
+        messages.success(request, "The job was cancelled.")
+    else:
+        messages.info(request, f"The job had already ended ({job.get_status_display().lower()}).")
+    return redirect(job)
+
+
 @require_GET
 def job_download(request: HttpRequest, pk, fmt: str) -> HttpResponse:
     job = owned_job(request, pk)

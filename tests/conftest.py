@@ -48,6 +48,27 @@ def demo_table(django_db_setup, django_db_blocker) -> TableRef:
     return TableRef("default", demo_data.SCHEMA, demo_data.LOANS)
 
 
+BIG_TABLE = "loan_applications_big"
+COPIES = 200  # of the 3,000-row demo table: 600,000 rows, several seconds to profile
+
+
+@pytest.fixture(scope="session")
+def big_table(django_db_setup, django_db_blocker, demo_table):
+    """A larger copy of the demo table, built in the database so it takes a second."""
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS demo.{BIG_TABLE}")
+        others = ", ".join(f"l.{name}" for name in demo_data.LOAN_COLUMNS[1:])
+        cursor.execute(
+            f"CREATE TABLE demo.{BIG_TABLE} AS "
+            f"SELECT (copy * 100000 + l.application_id) AS application_id, {others} "
+            f"FROM demo.loan_applications l, generate_series(0, {COPIES - 1}) AS copy"
+        )
+        cursor.execute(f"ANALYZE demo.{BIG_TABLE}")
+    yield f"default:demo.{BIG_TABLE}"
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS demo.{BIG_TABLE}")
+
+
 @pytest.fixture
 def user(db):
     return make_user("alice")

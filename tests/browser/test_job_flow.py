@@ -6,12 +6,11 @@ import re
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from jobs import demo_data
 from jobs.models import Job
-from tests.conftest import wait_for
+from tests.conftest import BIG_TABLE, COPIES, wait_for
 from tests.factories import PASSWORD, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -22,25 +21,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-BIG_TABLE = "loan_applications_big"
-COPIES = 200  # of the 3,000-row demo table: 600,000 rows, several seconds to profile
-
-
-@pytest.fixture(scope="module")
-def big_table(django_db_setup, django_db_blocker, demo_table):
-    """A larger copy of the demo table, built in the database so it takes a second."""
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS demo.{BIG_TABLE}")
-        others = ", ".join(f"l.{name}" for name in demo_data.LOAN_COLUMNS[1:])
-        cursor.execute(
-            f"CREATE TABLE demo.{BIG_TABLE} AS "
-            f"SELECT (copy * 100000 + l.application_id) AS application_id, {others} "
-            f"FROM demo.loan_applications l, generate_series(0, {COPIES - 1}) AS copy"
-        )
-        cursor.execute(f"ANALYZE demo.{BIG_TABLE}")
-    yield f"default:demo.{BIG_TABLE}"
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS demo.{BIG_TABLE}")
 
 
 @pytest.fixture
