@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
+from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -42,11 +45,16 @@ def _create(owner, kind: JobKind, params: dict, idempotency_key: str) -> Job:
             title=kind.title(params)[:200],
             idempotency_key=idempotency_key,
         )
-        job.task_id = async_task(RUN_TASK, str(job.pk), task_name=f"job-{job.pk}")
-        job.save(update_fields=["task_id"])
+        enqueue(job)
         record(job, Job.Status.QUEUED)
     logger.info("job queued id=%s kind=%s owner=%s", job.pk, job.kind, owner.pk)
     return job
+
+
+def enqueue(job: Job) -> None:
+    """Queue a task for the job; called inside the transaction that queues the job."""
+    job.task_id = async_task(RUN_TASK, str(job.pk), task_name=f"job-{job.pk}")
+    job.save(update_fields=["task_id"])
 
 
 def record(job: Job, status: str, message: str = "") -> None:
@@ -65,9 +73,18 @@ def claim(job_id: str) -> Job | None:
         job.status = Job.Status.RUNNING
         job.attempts += 1
         job.started_at = job.started_at or now
-        job.progress_at = now
+        job.progress_at = job.heartbeat_at = now
         job.error = ""
-        job.save(update_fields=["status", "attempts", "started_at", "progress_at", "error"])
+        job.save(
+            update_fields=[
+                "status",
+                "attempts",
+                "started_at",
+                "progress_at",
+                "heartbeat_at",
+                "error",
+            ]
+        )
         record(job, Job.Status.RUNNING)
     return job
 
@@ -115,6 +132,8 @@ def run_job(job_id: str) -> str:
         finish(job, Job.Status.FAILED, error=f"Unknown job kind {job.kind!r}.")
         return Job.Status.FAILED
     context = JobContext(job, kind)
+    heartbeat = Heartbeat(job.pk)
+    heartbeat.start()
     try:
         result = kind.run(context, job.params)
     except JobCancelled:
@@ -127,6 +146,8 @@ def run_job(job_id: str) -> str:
         error = f"The job stopped on an unexpected error ({type(exc).__name__}: {exc})."
     else:
         status, error = Job.Status.SUCCEEDED, ""
+    finally:
+        heartbeat.stop()
     finish(job, status, result=result, error=error)
     logger.info(
         "job finished id=%s kind=%s attempt=%s status=%s duration=%.2fs",
@@ -137,3 +158,61 @@ def run_job(job_id: str) -> str:
         (timezone.now() - started).total_seconds(),
     )
     return status
+
+
+class Heartbeat(threading.Thread):
+    """Marks the job alive every few seconds, even while the job waits on a slow query
+    or a slow model, so that only a dead worker goes silent."""
+
+    def __init__(self, job_id):
+        super().__init__(name=f"heartbeat-{job_id}", daemon=True)
+        self.job_id = job_id
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
+                Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        except Exception:
+            logger.exception("heartbeat failed id=%s", self.job_id)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=5)
+
+
+def recover_lost_jobs() -> dict[str, int]:
+    """Queue again the running jobs whose worker died; fail those out of attempts."""
+    cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
+    counts = {"requeued": 0, "failed": 0}
+    with transaction.atomic():
+        lost = (
+            Job.objects.select_for_update(skip_locked=True)
+            .filter(status=Job.Status.RUNNING, heartbeat_at__lt=cutoff)
+            .order_by("heartbeat_at")
+        )
+        for job in lost:
+            silent = (timezone.now() - job.heartbeat_at).total_seconds()
+            if job.attempts <= settings.MAX_JOB_RETRIES:
+                job.status = Job.Status.QUEUED
+                job.message = f"The worker was lost; queued again (attempt {job.attempts + 1})."
+                job.save(update_fields=["status", "message"])
+                enqueue(job)
+                record(job, Job.Status.QUEUED, f"Worker lost: no heartbeat for {silent:.0f} s.")
+                counts["requeued"] += 1
+            else:
+                error = (
+                    f"Worker lost: its worker stopped answering {job.attempts} times "
+                    f"(no heartbeat for {silent:.0f} s the last time)."
+                )
+                Job.objects.filter(pk=job.pk).update(
+                    status=Job.Status.FAILED, error=error, finished_at=timezone.now()
+                )
+                record(job, Job.Status.FAILED, error)
+                counts["failed"] += 1
+            logger.warning("job lost id=%s kind=%s attempt=%s", job.pk, job.kind, job.attempts)
+    return counts

@@ -218,6 +218,13 @@ AI_TIMEOUT_SECONDS = env_float("AI_TIMEOUT_SECONDS", 60.0)
 AI_MAX_RATE_LIMIT_WAITS = env_int("AI_MAX_RATE_LIMIT_WAITS", 5)
 AI_MAX_RETRY_AFTER_SECONDS = env_float("AI_MAX_RETRY_AFTER_SECONDS", 120.0)
 
+# A running job's worker writes a heartbeat this often; a job whose heartbeat is older
+# than JOB_STALE_SECONDS lost its worker and is queued again (checked every minute),
+# up to MAX_JOB_RETRIES times, then fails with "worker lost".
+JOB_HEARTBEAT_SECONDS = env_float("JOB_HEARTBEAT_SECONDS", 10.0)
+JOB_STALE_SECONDS = env_float("JOB_STALE_SECONDS", 60.0)
+MAX_JOB_RETRIES = env_int("MAX_JOB_RETRIES", 3)
+
 # Databases the semantic-model job may profile: Django database aliases. The app's own
 # tables are never offered, whichever database they sit in.
 SEMANTIC_MODEL_DATABASES = env_list("SEMANTIC_MODEL_DATABASES", "default")
