@@ -3,12 +3,24 @@ provider into the job's stage message, and writing reports as Markdown."""
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 
 from jobs import ai
 from jobs.context import JobContext, JobError
+from jobs.kinds import Download
 from jobs.models import Document
 
+# Reviews and deep dives both download as their Markdown report and as the whole result.
+REPORT_DOWNLOADS = {
+    "md": Download(".md", "text/markdown; charset=utf-8", lambda result: result["markdown"]),
+    "json": Download(
+        ".json",
+        "application/json",
+        lambda result: json.dumps(result, indent=2, ensure_ascii=False),
+    ),
+}
 # The most of one document sent to the model in a single request.
 MAX_INPUT_CHARS = 60_000
 

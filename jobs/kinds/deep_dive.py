@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 from jobs import ai, dissecting
 from jobs.context import JobContext
 from jobs.forms import DeepDiveForm
-from jobs.kinds import Download, JobKind, Stage
+from jobs.kinds import JobKind, Stage
 from jobs.reports import (
     MAX_INPUT_CHARS,
+    REPORT_DOWNLOADS,
     deep_dive_markdown,
     engine_name,
     load_documents,
@@ -94,11 +93,6 @@ KIND = JobKind(
     stages=STAGES,
     run=run,
     result_template="jobs/results/deep_dive.html",
-    downloads={
-        "md": Download(".md", "text/markdown; charset=utf-8", lambda r: r["markdown"]),
-        "json": Download(
-            ".json", "application/json", lambda r: json.dumps(r, indent=2, ensure_ascii=False)
-        ),
-    },
+    downloads=REPORT_DOWNLOADS,
     title=_title,
 )

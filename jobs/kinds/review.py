@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 from jobs import ai, ranking, reviewing, text
 from jobs.context import JobContext, JobError
 from jobs.forms import ReviewForm
-from jobs.kinds import Download, JobKind, Stage
+from jobs.kinds import JobKind, Stage
 from jobs.reports import (
     MAX_INPUT_CHARS,
+    REPORT_DOWNLOADS,
     engine_name,
     load_documents,
     review_markdown,
@@ -140,11 +139,6 @@ KIND = JobKind(
     stages=STAGES,
     run=run,
     result_template="jobs/results/review.html",
-    downloads={
-        "md": Download(".md", "text/markdown; charset=utf-8", lambda r: r["markdown"]),
-        "json": Download(
-            ".json", "application/json", lambda r: json.dumps(r, indent=2, ensure_ascii=False)
-        ),
-    },
+    downloads=REPORT_DOWNLOADS,
     title=_title,
 )
