@@ -93,16 +93,19 @@ def _stream(messages, on_progress, max_tokens) -> str:
         raise
     except openai.APITimeoutError as error:
         raise JobError(
-            f"The AI provider did not answer within {settings.AI_TIMEOUT_SECONDS:g} s."
+            f"The AI provider did not answer within {settings.AI_TIMEOUT_SECONDS:g} s.",
+            retryable=True,
         ) from error
     except openai.APIConnectionError as error:
         raise JobError(
             f"Could not reach the AI provider at {settings.AI_BASE_URL}: "
-            f"{error.__cause__ or error}."
+            f"{error.__cause__ or error}.",
+            retryable=True,
         ) from error
     except openai.APIStatusError as error:
         raise JobError(
-            f"The AI provider answered HTTP {error.status_code}: {_short(error.message)}"
+            f"The AI provider answered HTTP {error.status_code}: {_short(error.message)}",
+            retryable=error.status_code >= 500,
         ) from error
     except (json.JSONDecodeError, openai.APIResponseValidationError, openai.APIError) as error:
         raise JobError(

@@ -13,7 +13,15 @@ from jobs.models import Job, JobEvent
 
 
 class JobError(Exception):
-    """A failure whose message is written for the job's owner to read."""
+    """A failure whose message is written for the job's owner to read.
+
+    `retryable` marks a failure that may pass (a provider timing out or answering 5xx);
+    the others (a table that is gone, a question nothing matches) would fail again.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class JobCancelled(Exception):

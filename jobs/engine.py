@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from django_q.tasks import async_task
+from django_q.models import Schedule
+from django_q.tasks import async_task, schedule
 
 from jobs.context import JobCancelled, JobContext, JobError
 from jobs.kinds import JobKind, get_kind
@@ -121,6 +123,34 @@ def cancel(job: Job) -> bool:
     return bool(updated)
 
 
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff with full jitter, so retries of many jobs do not arrive together."""
+    ceiling = settings.JOB_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def retry_later(job: Job, error: str) -> bool:
+    """Queue the failed attempt's job again after a backoff. False if it left running."""
+    delay = retry_delay(job.attempts)
+    with transaction.atomic():
+        updated = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+            status=Job.Status.QUEUED,
+            error=error,
+            message=f"Attempt {job.attempts} failed; trying again in {delay:.0f} s.",
+        )
+        if updated:
+            # The broker has no delayed enqueue; a one-off schedule is django-q2's way.
+            schedule(
+                RUN_TASK,
+                str(job.pk),
+                name=f"retry-{job.pk}-{job.attempts}",
+                schedule_type=Schedule.ONCE,
+                next_run=timezone.now() + timedelta(seconds=delay),
+            )
+            record(job, "retrying", f"Attempt {job.attempts} failed: {error}")
+    return bool(updated)
+
+
 def run_job(job_id: str) -> str:
     job = claim(job_id)
     if job is None:
@@ -139,16 +169,20 @@ def run_job(job_id: str) -> str:
     except JobCancelled:
         status, error, result = Job.Status.CANCELLED, "", None
     except JobError as exc:
-        status, error, result = Job.Status.FAILED, str(exc), None
+        status, error, result, retryable = Job.Status.FAILED, str(exc), None, exc.retryable
     except Exception as exc:
         logger.exception("job crashed id=%s kind=%s", job.pk, job.kind)
-        status, result = Job.Status.FAILED, None
+        status, result, retryable = Job.Status.FAILED, None, True
         error = f"The job stopped on an unexpected error ({type(exc).__name__}: {exc})."
     else:
         status, error = Job.Status.SUCCEEDED, ""
     finally:
         heartbeat.stop()
-    finish(job, status, result=result, error=error)
+    if status == Job.Status.FAILED and retryable and job.attempts <= settings.MAX_JOB_RETRIES:
+        if retry_later(job, error):
+            status = "retrying"
+    else:
+        finish(job, status, result=result, error=error)
     logger.info(
         "job finished id=%s kind=%s attempt=%s status=%s duration=%.2fs",
         job.pk,

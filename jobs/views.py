@@ -15,7 +15,7 @@ from jobs import documents, engine
 from jobs.documents import DocumentError
 from jobs.forms import DocumentPasteForm, DocumentUploadForm, JobFilterForm
 from jobs.kinds import all_kinds, get_kind, stage_states
-from jobs.models import Document, Job
+from jobs.models import Document, Job, JobEvent
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -79,6 +79,7 @@ def job_detail(request: HtmxHttpRequest, pk) -> HttpResponse:
         "job": job,
         "kind": kind,
         "stages": stage_states(kind, job.status, job.stage) if kind else [],
+        "history": job.events.filter(type=JobEvent.Type.STATUS).exclude(name="queued"),
         "poll_seconds": settings.JOB_POLL_SECONDS,
     }
     template = "jobs/job_detail.html#job-status" if request.htmx else "jobs/job_detail.html"

@@ -224,6 +224,8 @@ AI_MAX_RETRY_AFTER_SECONDS = env_float("AI_MAX_RETRY_AFTER_SECONDS", 120.0)
 JOB_HEARTBEAT_SECONDS = env_float("JOB_HEARTBEAT_SECONDS", 10.0)
 JOB_STALE_SECONDS = env_float("JOB_STALE_SECONDS", 60.0)
 MAX_JOB_RETRIES = env_int("MAX_JOB_RETRIES", 3)
+# A failed attempt that may pass is tried again after about this long, doubling each time.
+JOB_RETRY_BASE_SECONDS = env_float("JOB_RETRY_BASE_SECONDS", 10.0)
 
 # Databases the semantic-model job may profile: Django database aliases. The app's own
 # tables are never offered, whichever database they sit in.

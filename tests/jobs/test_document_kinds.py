@@ -259,15 +259,35 @@ class TestWithTheProvider:
         # The offline anchors stay: quotes come from the documents, not the model.
         assert job.result["documents"][0]["anchors"]
 
-    def test_a_provider_error_fails_the_job_with_its_message(self, user, docs, fake_openai):  # noqa: F811
+    def test_a_provider_error_is_retried_then_fails_the_job_with_its_message(
+        self,
+        user,
+        docs,
+        fake_openai,  # noqa: F811
+        settings,
+    ):
+        settings.MAX_JOB_RETRIES = 1
         fake_openai.script.scenario = "error_500"
         params = {"document_id": docs["fasting_rct.md"].pk, "objective": "HbA1c"}
+        job = make_job(user, kind="deep_dive", params=params)
 
+        assert engine.run_job(str(job.pk)) == "retrying"
+        job = run(job)
+
+        assert job.status == Job.Status.FAILED
+        assert job.attempts == 2
+        assert job.stage == "writing"
+        assert "The AI provider answered HTTP 500" in job.error
+
+    def test_exhausted_rate_limit_waits_are_not_retried_again(self, user, docs, fake_openai):  # noqa: F811
+        fake_openai.script.scenario = "rate_limit"
+        fake_openai.script.retry_after = "0"
+
+        params = {"document_id": docs["fasting_rct.md"].pk, "objective": "HbA1c"}
         job = run(make_job(user, kind="deep_dive", params=params))
 
         assert job.status == Job.Status.FAILED
-        assert job.stage == "writing"
-        assert "The AI provider answered HTTP 500" in job.error
+        assert "kept rate-limiting" in job.error
 
     def test_the_stage_message_shows_the_stream_arriving(self, user, fake_openai):  # noqa: F811
         from jobs.context import JobContext

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 from django.db import transaction
-from django_q.models import OrmQ
+from django.utils import timezone
+from django_q.models import OrmQ, Schedule
 
 from jobs import engine
 from jobs.context import JobCancelled, JobContext
@@ -77,7 +78,8 @@ class TestRun:
         assert job.stage == "reporting"
         assert job.result is None
 
-    def test_a_crash_fails_with_a_readable_message(self, user):
+    def test_a_crash_fails_with_a_readable_message(self, user, settings):
+        settings.MAX_JOB_RETRIES = 0
         job = make_job(user, kind="primes", params={"n": 10, "crash": True})
 
         engine.run_job(str(job.pk))
@@ -175,3 +177,63 @@ def test_for_user_and_active_querysets():
 
     assert list(Job.objects.for_user(alice).active()) == [mine]
     assert Job.objects.for_user(alice).count() == 2
+
+
+@pytest.mark.django_db
+class TestRetries:
+    def test_a_crash_is_tried_again_later_with_its_error_recorded(self, user, settings):
+        settings.MAX_JOB_RETRIES = 2
+        settings.JOB_RETRY_BASE_SECONDS = 10
+        job = make_job(user, kind="primes", params={"n": 10, "crash": True})
+
+        assert engine.run_job(str(job.pk)) == "retrying"
+
+        job.refresh_from_db()
+        assert job.status == Job.Status.QUEUED
+        assert "ZeroDivisionError" in job.error
+        assert job.message.startswith("Attempt 1 failed; trying again in ")
+        retry = Schedule.objects.get(name=f"retry-{job.pk}-1")
+        assert retry.func == "jobs.tasks.run_job" and retry.schedule_type == Schedule.ONCE
+        wait = (retry.next_run - timezone.now()).total_seconds()
+        assert 4 <= wait <= 10
+
+    def test_retries_stop_after_max_job_retries(self, user, settings):
+        settings.MAX_JOB_RETRIES = 2
+        job = make_job(user, kind="primes", params={"n": 10, "crash": True})
+
+        outcomes = [engine.run_job(str(job.pk)) for _ in range(3)]
+
+        assert outcomes == ["retrying", "retrying", Job.Status.FAILED]
+        job.refresh_from_db()
+        assert job.status == Job.Status.FAILED and job.attempts == 3
+        history = list(job.events.filter(type="status").values_list("name", "attempt"))
+        assert history == [
+            ("queued", 0), ("running", 1), ("retrying", 1), ("running", 2),
+            ("retrying", 2), ("running", 3), ("failed", 3),
+        ]  # fmt: skip
+
+    def test_a_failure_that_would_repeat_is_not_retried(self, user, settings):
+        settings.MAX_JOB_RETRIES = 3
+        job = make_job(user, kind="primes", params={"n": 10, "fail": True})
+
+        assert engine.run_job(str(job.pk)) == Job.Status.FAILED
+        assert not Schedule.objects.filter(name__startswith="retry-").exists()
+
+    def test_backoff_doubles_with_jitter(self, settings):
+        settings.JOB_RETRY_BASE_SECONDS = 10
+        delays = {attempt: [engine.retry_delay(attempt) for _ in range(50)] for attempt in (1, 3)}
+
+        assert all(5 <= d <= 10 for d in delays[1])
+        assert all(20 <= d <= 40 for d in delays[3])
+        assert len(set(delays[3])) > 1
+
+    def test_the_job_page_shows_the_attempts(self, alice_client, user, settings):
+        settings.MAX_JOB_RETRIES = 1
+        job = make_job(user, kind="primes", params={"n": 10, "crash": True})
+        engine.run_job(str(job.pk))
+        engine.run_job(str(job.pk))
+
+        page = alice_client.get(job.get_absolute_url()).content.decode()
+
+        assert "Attempt 1" in page and "Attempt 2" in page
+        assert page.count("ZeroDivisionError: division by zero") >= 2
