@@ -51,6 +51,7 @@ class JobContext:
         self._message = ""
         self._last_write = float("-inf")
         self.writes = 0
+        self._deadline = self._clock() + kind.budget_seconds
 
     @property
     def current_stage(self) -> str:
@@ -102,3 +103,9 @@ class JobContext:
         self.writes += 1
         if not updated:
             raise JobCancelled(f"Job {self.job_id} is no longer running.")
+        if self._last_write > self._deadline:
+            minutes = self.kind.budget_seconds / 60
+            raise JobError(
+                f"The job ran past its time budget of {minutes:g} minutes and was stopped "
+                f"during “{self.kind.stages[self._stage_index].label}”."
+            )

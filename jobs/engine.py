@@ -22,6 +22,10 @@ logger = logging.getLogger(__name__)
 RUN_TASK = "jobs.tasks.run_job"
 
 
+class SubmitRefused(Exception):
+    """A submission the app will not take now, with a message for the user."""
+
+
 def submit(*, owner, kind: JobKind, params: dict, idempotency_key: str = "") -> Job:
     """Create the job and its queue entry in one transaction: both exist or neither.
 
@@ -31,6 +35,12 @@ def submit(*, owner, kind: JobKind, params: dict, idempotency_key: str = "") -> 
         existing = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
         if existing:
             return existing
+    active = Job.objects.for_user(owner).active().count()
+    if active >= settings.MAX_ACTIVE_JOBS_PER_USER:
+        raise SubmitRefused(
+            f"You already have {active} jobs queued or running, the most allowed at once. "
+            "Wait for one to finish, or cancel one, then start this one."
+        )
     try:
         return _create(owner, kind, params, idempotency_key)
     except IntegrityError:

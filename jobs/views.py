@@ -55,12 +55,17 @@ def job_new(request: HttpRequest, kind: str) -> HttpResponse:
         raise Http404("No such kind of job.")
     form = job_kind.form_class(request.POST or None, user=request.user)
     key = idempotency_key(request)
-    if request.method == "POST" and form.is_valid():
-        job = engine.submit(
-            owner=request.user, kind=job_kind, params=form.to_params(), idempotency_key=key
-        )
-        return redirect(job)
     status = 400 if request.method == "POST" else 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = engine.submit(
+                owner=request.user, kind=job_kind, params=form.to_params(), idempotency_key=key
+            )
+        except engine.SubmitRefused as exc:
+            form.add_error(None, str(exc))
+            status = 429
+        else:
+            return redirect(job)
     context = {"form": form, "kind": job_kind, "idempotency_key": key or uuid.uuid4()}
     return render(request, "jobs/job_new.html", context, status=status)
 

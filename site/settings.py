@@ -193,8 +193,20 @@ JOB_KIND_MODULES = [
 JOB_POLL_SECONDS = env_float("JOB_POLL_SECONDS", 5.0)
 # A running job writes its progress at most this often (stage changes always write).
 JOB_PROGRESS_WRITE_SECONDS = env_float("JOB_PROGRESS_WRITE_SECONDS", 1.0)
-# The longest a job may run, in seconds; the broker's lease is set just above it.
-JOB_TIMEOUT_SECONDS = env_int("JOB_TIMEOUT_SECONDS", 40 * 60)
+# Each kind's time budget, in seconds: a job past it stops at its next progress write
+# and fails. JOB_BUDGETS overrides per kind, e.g. "review=1200,deep_dive=900".
+JOB_DEFAULT_BUDGET_SECONDS = env_int("JOB_DEFAULT_BUDGET_SECONDS", 30 * 60)
+JOB_BUDGETS = {
+    slug: int(seconds)
+    for slug, _, seconds in (item.partition("=") for item in env_list("JOB_BUDGETS"))
+}
+# The broker's hard limit on one task, above every budget so that a budget stops a job
+# cleanly first; the broker's lease is set just above it.
+JOB_TIMEOUT_SECONDS = env_int(
+    "JOB_TIMEOUT_SECONDS", max([JOB_DEFAULT_BUDGET_SECONDS, *JOB_BUDGETS.values()]) + 5 * 60
+)
+# Active (queued or running) jobs one user may have at once.
+MAX_ACTIVE_JOBS_PER_USER = env_int("MAX_ACTIVE_JOBS_PER_USER", 10)
 
 # Documents: only their extracted text is kept. Limits apply per file, per upload and
 # per user, each with a message that says which one was reached.

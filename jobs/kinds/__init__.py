@@ -50,6 +50,11 @@ class JobKind:
     downloads: dict[str, Download] = field(default_factory=dict)
     title: Callable[[dict], str] = lambda params: ""
 
+    @property
+    def budget_seconds(self) -> float:
+        """How long a job of this kind may run (JOB_BUDGETS, else JOB_DEFAULT_BUDGET_SECONDS)."""
+        return settings.JOB_BUDGETS.get(self.slug, settings.JOB_DEFAULT_BUDGET_SECONDS)
+
     def stage(self, key: str) -> Stage:
         for stage in self.stages:
             if stage.key == key:

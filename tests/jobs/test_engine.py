@@ -6,8 +6,8 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
 from jobs import engine
-from jobs.context import JobCancelled, JobContext
-from jobs.kinds import get_kind, stage_states
+from jobs.context import JobCancelled, JobContext, JobError
+from jobs.kinds import all_kinds, get_kind, stage_states
 from jobs.models import Job, JobEvent
 from tests.factories import make_job, make_user
 
@@ -237,3 +237,47 @@ class TestRetries:
 
         assert "Attempt 1" in page and "Attempt 2" in page
         assert page.count("ZeroDivisionError: division by zero") >= 2
+
+
+@pytest.mark.django_db
+class TestLimits:
+    def test_a_job_past_its_budget_stops_with_a_clear_message(self, user, settings):
+        settings.JOB_BUDGETS = {"primes": 60}
+        job = engine.claim(str(make_job(user, kind="primes", params={"n": 10}).pk))
+        clock = FakeClock()
+        context = JobContext(job, get_kind("primes"), clock=clock, write_interval=0)
+        context.stage("counting")
+
+        clock.now = 61
+        with pytest.raises(JobError, match="ran past its time budget of 1 minutes") as failure:
+            context.progress(0.5)
+        assert "during “Counting”" in str(failure.value)
+        assert not failure.value.retryable
+
+    def test_budgets_come_from_settings_per_kind(self, settings):
+        settings.JOB_BUDGETS = {"primes": 1200}
+        settings.JOB_DEFAULT_BUDGET_SECONDS = 1800
+
+        assert get_kind("primes").budget_seconds == 1200
+        assert get_kind("semantic_model").budget_seconds == 1800
+
+    def test_the_broker_timeout_is_above_every_budget(self):
+        from django.conf import settings as django_settings
+
+        longest = max(kind.budget_seconds for kind in all_kinds().values())
+        assert django_settings.Q_CLUSTER["timeout"] > longest
+        assert django_settings.Q_CLUSTER["retry"] > django_settings.Q_CLUSTER["timeout"]
+
+    def test_a_user_at_the_active_limit_gets_a_clear_refusal(self, alice_client, user, settings):
+        settings.MAX_ACTIVE_JOBS_PER_USER = 2
+        make_job(user, kind="primes", params={"n": 5}, status=Job.Status.SUCCEEDED)
+        make_job(user, kind="primes", params={"n": 5})
+        make_job(user, kind="primes", params={"n": 5})
+
+        response = alice_client.post("/jobs/new/primes/", {"n": 5})
+
+        assert response.status_code == 429
+        assert "You already have 2 jobs queued or running" in response.content.decode()
+        assert Job.objects.count() == 3
+        with pytest.raises(engine.SubmitRefused):
+            engine.submit(owner=user, kind=get_kind("primes"), params={"n": 5})

@@ -207,7 +207,8 @@ class TestJobList:
         assert response.status_code == 200
         assert str(job.pk) in response.content.decode()
 
-    def test_pages_of_25(self, alice_client, user):
+    def test_pages_of_25(self, alice_client, user, settings):
+        settings.MAX_ACTIVE_JOBS_PER_USER = 30
         for _ in range(30):
             make_job(user)
 
