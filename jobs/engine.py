@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
 
+from jobs import locking
 from jobs.context import JobCancelled, JobContext, JobError
 from jobs.kinds import JobKind, get_kind
 from jobs.models import Job, JobEvent
@@ -215,6 +216,9 @@ class Heartbeat(threading.Thread):
 
     def run(self) -> None:
         try:
+            # Held until this thread's connection closes, by it or by the worker's death.
+            if locking.supported(connection):
+                locking.try_lock(connection, self.job_id)
             while not self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
                 Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(
                     heartbeat_at=timezone.now()
@@ -240,6 +244,11 @@ def recover_lost_jobs() -> dict[str, int]:
             .order_by("heartbeat_at")
         )
         for job in lost:
+            if locking.held_by_a_live_worker(job.pk):
+                # Late heartbeats, but its worker still holds it: running it again would
+                # run it twice at once.
+                logger.warning("job silent but held id=%s kind=%s", job.pk, job.kind)
+                continue
             silent = (timezone.now() - job.heartbeat_at).total_seconds()
             if job.attempts <= settings.MAX_JOB_RETRIES:
                 job.status = Job.Status.QUEUED

@@ -8,11 +8,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
-from jobs import engine
+from jobs import engine, locking
 from jobs.models import Job, JobEvent
 from tests.conftest import Worker, wait_for
 from tests.factories import PASSWORD, make_job, make_user
@@ -46,6 +47,24 @@ class TestRecover:
         assert OrmQ.objects.count() == 1, "a fresh task for the lost job"
         event = JobEvent.objects.filter(job=lost).last()
         assert (event.name, event.message[:31]) == ("queued", "Worker lost: no heartbeat for 9")
+
+    def test_a_late_job_whose_worker_still_holds_it_is_left_alone(self, user):
+        job = silent_for(make_job(user), 120)
+        # Another session holds the job's lock, as a live worker's heartbeat thread does.
+        holder = connections.create_connection("default")
+        try:
+            assert locking.try_lock(holder, job.pk)
+            assert locking.held_by_a_live_worker(job.pk)
+
+            assert engine.recover_lost_jobs() == {"requeued": 0, "failed": 0}
+            job.refresh_from_db()
+            assert job.status == Job.Status.RUNNING
+        finally:
+            holder.close()
+
+        # The server ends the closed session's backend, and its locks, a moment later.
+        wait_for(lambda: not locking.held_by_a_live_worker(job.pk), timeout=5, what="release")
+        assert engine.recover_lost_jobs() == {"requeued": 1, "failed": 0}
 
     def test_out_of_attempts_it_fails_as_worker_lost(self, user, settings):
         settings.MAX_JOB_RETRIES = 2
@@ -90,6 +109,7 @@ def test_a_job_survives_its_worker_being_killed(client, big_table, worker_env, t
             timeout=5,
             what="a heartbeat",
         )
+        assert locking.held_by_a_live_worker(job.pk)
     finally:
         # SIGKILL to the whole cluster: no chance to clean up, as when a machine dies.
         os.killpg(first.process.pid, signal.SIGKILL)
@@ -97,6 +117,11 @@ def test_a_job_survives_its_worker_being_killed(client, big_table, worker_env, t
 
     job.refresh_from_db()
     assert job.status == Job.Status.RUNNING, "nothing marks it: the worker is gone"
+    wait_for(
+        lambda: not locking.held_by_a_live_worker(job.pk),
+        timeout=10,
+        what="PostgreSQL to release the dead worker's lock",
+    )
     wait_for(
         lambda: engine.recover_lost_jobs()["requeued"] == 1,
         timeout=15,
