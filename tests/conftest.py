@@ -40,6 +40,23 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float
     pytest.fail(f"Timed out after {timeout} s waiting for {what or predicate}")
 
 
+def start_profiling(client, owner, table_key: str):
+    """Submit a semantic model of `table_key` as `owner` and wait until a worker profiles it."""
+    from django.urls import reverse
+
+    from jobs.models import Job
+
+    client.login(username=owner.username, password=PASSWORD)
+    client.post(reverse("jobs:new", args=["semantic_model"]), {"table": table_key})
+    job = Job.objects.get(owner=owner)
+    wait_for(
+        lambda: Job.objects.filter(pk=job.pk, stage="profiling").exists(),
+        timeout=30,
+        what="a worker to start profiling",
+    )
+    return job
+
+
 @pytest.fixture(scope="session")
 def demo_table(django_db_setup, django_db_blocker) -> TableRef:
     """The demo loan table, small, in the test database (outside Django's flushed tables)."""

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from jobs import engine
 from jobs.models import Job, JobEvent
-from tests.conftest import wait_for
+from tests.conftest import start_profiling, wait_for
 from tests.factories import PASSWORD, make_job, make_user
 
 
@@ -68,14 +68,7 @@ class TestCancel:
 @pytest.mark.django_db(transaction=True)
 def test_a_running_job_stops_within_seconds_and_the_worker_goes_on(client, big_table, worker):
     owner = make_user("canceller")
-    client.login(username=owner.username, password=PASSWORD)
-    client.post(reverse("jobs:new", args=["semantic_model"]), {"table": big_table})
-    job = Job.objects.get(owner=owner)
-    wait_for(
-        lambda: Job.objects.filter(pk=job.pk, stage="profiling").exists(),
-        timeout=30,
-        what="the job to start profiling",
-    )
+    job = start_profiling(client, owner, big_table)
 
     client.post(cancel_url(job))
 

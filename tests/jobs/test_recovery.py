@@ -9,14 +9,13 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connections
-from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
 from jobs import engine, locking
 from jobs.models import Job, JobEvent
-from tests.conftest import Worker, wait_for
-from tests.factories import PASSWORD, make_job, make_user
+from tests.conftest import Worker, start_profiling, wait_for
+from tests.factories import make_job, make_user
 
 
 def silent_for(job: Job, seconds: float, attempts: int = 1) -> Job:
@@ -93,17 +92,9 @@ class TestRecover:
 def test_a_job_survives_its_worker_being_killed(client, big_table, worker_env, tmp_path, settings):
     settings.JOB_STALE_SECONDS = 3
     env = {**worker_env, "JOB_HEARTBEAT_SECONDS": "0.5"}
-    owner = make_user("survivor")
-    client.login(username=owner.username, password=PASSWORD)
     first = Worker(tmp_path / "first.log", env).start()
     try:
-        client.post(reverse("jobs:new", args=["semantic_model"]), {"table": big_table})
-        job = Job.objects.get(owner=owner)
-        wait_for(
-            lambda: Job.objects.filter(pk=job.pk, stage="profiling").exists(),
-            timeout=30,
-            what="the job to start",
-        )
+        job = start_profiling(client, make_user("survivor"), big_table)
         wait_for(
             lambda: Job.objects.get(pk=job.pk).heartbeat_at > job.created_at,
             timeout=5,
