@@ -123,8 +123,19 @@ class TestJobPage:
         assert "hx-trigger" not in body and "hx-get" not in body
         assert 'aria-valuenow="100"' in body
         assert "Download YAML" in body
+        assert "3,000 rows" in body
         assert "name: loan_applications_model" in body
         assert body.count('class="stage done"') == 8
+
+    def test_the_message_before_the_first_progress_says_what_is_happening(self, alice_client, user):
+        queued = make_job(user)
+        started = make_job(user, status=Job.Status.RUNNING)
+
+        assert (
+            "Waiting for a worker" in alice_client.get(queued.get_absolute_url()).content.decode()
+        )
+        body = alice_client.get(started.get_absolute_url()).content.decode()
+        assert "Starting…" in body and "Waiting for a worker" not in body
 
     def test_a_failed_job_shows_its_error(self, alice_client, user):
         job = make_job(user, status=Job.Status.FAILED, stage="profiling",
