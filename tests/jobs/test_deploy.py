@@ -1,0 +1,58 @@
+"""A redeploy stops the worker with SIGTERM; the running job must not be lost."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jobs.models import Job
+from tests.conftest import ROOT, start_profiling, wait_for
+from tests.factories import make_user
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def test_sigterm_to_the_worker_group_lets_the_running_job_finish(
+    client, big_table, worker_env, tmp_path
+):
+    log = (tmp_path / "run_worker.log").open("wb")
+    # Like honcho: the Procfile command in a group of its own, signalled as a group.
+    wrapper = subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker"],
+        cwd=ROOT,
+        env=worker_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    cluster = wait_for(lambda: children(wrapper.pid), timeout=10, what="the cluster")[0]
+    try:
+        job = start_profiling(client, make_user("deployer"), big_table)
+
+        os.killpg(wrapper.pid, signal.SIGTERM)
+        code = wrapper.wait(90)
+    finally:
+        # Whatever happened above, leave no process behind.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(wrapper.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(cluster, signal.SIGKILL)
+    output = (tmp_path / "run_worker.log").read_text(errors="replace")
+
+    assert code == 0, output[-3000:]
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, output[-3000:]
+    assert "has stopped" in output
+    with pytest.raises(ProcessLookupError):
+        os.kill(cluster, 0)
