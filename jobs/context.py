@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.utils import timezone
 
 from jobs.kinds import JobKind
-from jobs.models import Job, JobEvent
+from jobs.models import Job, JobCheckpoint, JobEvent
+
+T = TypeVar("T")
 
 
 class JobError(Exception):
@@ -52,6 +55,29 @@ class JobContext:
         self._last_write = float("-inf")
         self.writes = 0
         self._deadline = self._clock() + kind.budget_seconds
+        # What earlier attempts finished: a step saved here is not done again.
+        self.saved: dict = dict(
+            JobCheckpoint.objects.filter(job_id=job.pk).values_list("key", "value")
+        )
+        self.reused = 0
+
+    def checkpoint(self, key: str, compute: Callable[[], T]) -> T:
+        """The output of one step: saved by an earlier attempt, or computed and saved now.
+
+        Kinds wrap each costly step (a column profiled, a document summarised by the
+        model) so that an attempt after a lost worker or a failure resumes from the last
+        finished step, and a cancelled job keeps what it finished. `compute` must return
+        plain JSON data.
+        """
+        if key in self.saved:
+            self.reused += 1
+            return self.saved[key]
+        value = compute()
+        JobCheckpoint.objects.update_or_create(
+            job_id=self.job_id, key=key, defaults={"value": value, "attempt": self.attempt}
+        )
+        self.saved[key] = value
+        return value
 
     @property
     def current_stage(self) -> str:

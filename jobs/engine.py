@@ -9,14 +9,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
+from django_q.brokers import get_broker
 from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
 
-from jobs import locking
+from jobs import dispatch, locking
 from jobs.context import JobCancelled, JobContext, JobError
 from jobs.kinds import JobKind, get_kind
-from jobs.models import Job, JobEvent
+from jobs.models import Job, JobCheckpoint, JobEvent
 
 logger = logging.getLogger(__name__)
 
@@ -77,28 +79,45 @@ def record(job: Job, status: str, message: str = "") -> None:
 
 
 def claim(job_id: str) -> Job | None:
-    """Move a queued job to running. None when it is not queued (cancelled or taken)."""
+    """Start this queued job now, whatever else waits. None when it is not queued."""
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status != Job.Status.QUEUED:
             return None
-        now = timezone.now()
-        job.status = Job.Status.RUNNING
-        job.attempts += 1
-        job.started_at = job.started_at or now
-        job.progress_at = job.heartbeat_at = now
-        job.error = ""
-        job.save(
-            update_fields=[
-                "status",
-                "attempts",
-                "started_at",
-                "progress_at",
-                "heartbeat_at",
-                "error",
-            ]
-        )
-        record(job, Job.Status.RUNNING)
+        return _start(job)
+
+
+def claim_next() -> Job | None:
+    """Start the job the dispatcher picks. None when none may start now."""
+    with transaction.atomic():
+        try:
+            job = dispatch.pick_locked()
+        except dispatch.Busy as busy:
+            logger.info("dispatch deferred: %s", busy)
+            return None
+        return _start(job) if job else None
+
+
+def _start(job: Job) -> Job:
+    now = timezone.now()
+    job.status = Job.Status.RUNNING
+    job.attempts += 1
+    job.started_at = job.started_at or now
+    job.progress_at = job.heartbeat_at = now
+    job.not_before = None
+    job.error = ""
+    job.save(
+        update_fields=[
+            "status",
+            "attempts",
+            "started_at",
+            "progress_at",
+            "heartbeat_at",
+            "not_before",
+            "error",
+        ]
+    )
+    record(job, Job.Status.RUNNING)
     return job
 
 
@@ -129,9 +148,75 @@ def cancel(job: Job) -> bool:
         )
         if updated:
             record(job, Job.Status.CANCELLED, "Cancelled by its owner.")
+            # Shown at once; a running job's worker replaces it with what it holds when
+            # it notices, which may be one step more.
+            keep_partial(job, Job.Status.CANCELLED)
     if updated:
         logger.info("job cancelled id=%s kind=%s", job.pk, job.kind)
     return bool(updated)
+
+
+def partial_result(job: Job, saved: dict | None = None) -> dict | None:
+    """What the job finished before it stopped, as its kind shows it, or None."""
+    kind = get_kind(job.kind)
+    if saved is None:
+        saved = dict(JobCheckpoint.objects.filter(job=job).values_list("key", "value"))
+    if kind is None or not saved:
+        return None
+    try:
+        result = kind.partial(job.params, saved)
+    except Exception:
+        # A partial result is a courtesy: never let it hide why the job stopped.
+        logger.exception("partial result failed id=%s kind=%s", job.pk, job.kind)
+        return None
+    return {**result, "partial": True} if result else None
+
+
+def keep_partial(job: Job, status: str, saved: dict | None = None) -> None:
+    result = partial_result(job, saved)
+    if result:
+        Job.objects.filter(pk=job.pk, status=status).update(result=result)
+
+
+def retry(job: Job) -> bool:
+    """Queue a failed or cancelled job again, by its owner or staff. False if it is not
+    ended that way. It starts over from its last completed step, with a fresh set of
+    automatic retries."""
+    with transaction.atomic():
+        updated = Job.objects.filter(
+            pk=job.pk, status__in=(Job.Status.FAILED, Job.Status.CANCELLED)
+        ).update(
+            status=Job.Status.QUEUED,
+            attempt_offset=F("attempts"),
+            finished_at=None,
+            not_before=None,
+            error="",
+            result=None,
+            message="Queued again.",
+        )
+        if updated:
+            job.refresh_from_db()
+            enqueue(job)
+            record(job, Job.Status.QUEUED, "Retried by hand.")
+    if updated:
+        logger.info("job retried id=%s kind=%s", job.pk, job.kind)
+    return bool(updated)
+
+
+def top_up() -> int:
+    """Queue a task for every startable job that has none waiting, and say how many.
+
+    Tasks are only the signal to start some job, so a surplus costs an idle task, while
+    a shortfall would leave a job waiting for the next sweep.
+    """
+    missing = dispatch.startable().count() - get_broker().queue_size()
+    for _ in range(max(0, missing)):
+        async_task(RUN_TASK, task_name="dispatch")
+    return max(0, missing)
+
+
+def has_retries_left(job: Job) -> bool:
+    return job.attempts_this_round <= settings.MAX_JOB_RETRIES
 
 
 def retry_delay(attempt: int) -> float:
@@ -142,10 +227,12 @@ def retry_delay(attempt: int) -> float:
 
 def retry_later(job: Job, error: str) -> bool:
     """Queue the failed attempt's job again after a backoff. False if it left running."""
-    delay = retry_delay(job.attempts)
+    delay = retry_delay(job.attempts_this_round)
+    at = timezone.now() + timedelta(seconds=delay)
     with transaction.atomic():
         updated = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
             status=Job.Status.QUEUED,
+            not_before=at,
             error=error,
             message=f"Attempt {job.attempts} failed; trying again in {delay:.0f} s.",
         )
@@ -156,17 +243,35 @@ def retry_later(job: Job, error: str) -> bool:
                 str(job.pk),
                 name=f"retry-{job.pk}-{job.attempts}",
                 schedule_type=Schedule.ONCE,
-                next_run=timezone.now() + timedelta(seconds=delay),
+                next_run=at,
             )
             record(job, "retrying", f"Attempt {job.attempts} failed: {error}")
     return bool(updated)
 
 
+def run_next_job() -> str:
+    """What a worker's task does: start the job the dispatcher picks, and run it."""
+    job = claim_next()
+    if job is None:
+        return "idle"
+    try:
+        return execute(job)
+    finally:
+        # A job that could not start while every slot was taken needs a task when one
+        # frees up; this is that moment.
+        top_up()
+
+
 def run_job(job_id: str) -> str:
+    """Run this job now if it is queued (tests, and jobs started by hand)."""
     job = claim(job_id)
     if job is None:
         logger.info("job skipped id=%s: not queued", job_id)
         return "skipped"
+    return execute(job)
+
+
+def execute(job: Job) -> str:
     kind = get_kind(job.kind)
     started = timezone.now()
     if kind is None:
@@ -189,10 +294,15 @@ def run_job(job_id: str) -> str:
         status, error = Job.Status.SUCCEEDED, ""
     finally:
         heartbeat.stop()
-    if status == Job.Status.FAILED and retryable and job.attempts <= settings.MAX_JOB_RETRIES:
+    if status == Job.Status.FAILED and retryable and has_retries_left(job):
         if retry_later(job, error):
             status = "retrying"
+    elif status == Job.Status.CANCELLED:
+        finish(job, status)
+        keep_partial(job, status, context.saved)
     else:
+        if status == Job.Status.FAILED:
+            result = partial_result(job, context.saved)
         finish(job, status, result=result, error=error)
     logger.info(
         "job finished id=%s kind=%s attempt=%s status=%s duration=%.2fs",
@@ -250,7 +360,7 @@ def recover_lost_jobs() -> dict[str, int]:
                 logger.warning("job silent but held id=%s kind=%s", job.pk, job.kind)
                 continue
             silent = (timezone.now() - job.heartbeat_at).total_seconds()
-            if job.attempts <= settings.MAX_JOB_RETRIES:
+            if has_retries_left(job):
                 job.status = Job.Status.QUEUED
                 job.message = f"The worker was lost; queued again (attempt {job.attempts + 1})."
                 job.save(update_fields=["status", "message"])
@@ -266,6 +376,8 @@ def recover_lost_jobs() -> dict[str, int]:
                     status=Job.Status.FAILED, error=error, finished_at=timezone.now()
                 )
                 record(job, Job.Status.FAILED, error)
+                keep_partial(job, Job.Status.FAILED)
                 counts["failed"] += 1
             logger.warning("job lost id=%s kind=%s attempt=%s", job.pk, job.kind, job.attempts)
+    counts["topped_up"] = top_up()
     return counts

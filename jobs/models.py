@@ -40,6 +40,12 @@ class Job(models.Model):
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Attempts made before the last manual retry: automatic retries count from there.
+    attempt_offset = models.PositiveIntegerField(default=0)
+    # Set by staff in the admin: when every worker is busy, higher runs first.
+    priority = models.SmallIntegerField(default=0)
+    # A retry waits out its backoff: no worker takes the job before this time.
+    not_before = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
     # Sent with a submission so a double click or a retried POST gives back the same job.
     idempotency_key = models.CharField(max_length=100, blank=True)
@@ -58,6 +64,13 @@ class Job(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="job_owner_created"),
             models.Index(fields=["status", "created_at"], name="job_status_created"),
+            # What the dispatcher reads to pick the next job; only queued rows, so small.
+            models.Index(
+                fields=["-priority", "owner", "created_at"],
+                condition=models.Q(status="queued"),
+                name="job_queued_dispatch",
+            ),
+            models.Index(fields=["owner", "started_at"], name="job_owner_started"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -84,6 +97,10 @@ class Job(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def attempts_this_round(self) -> int:
+        return self.attempts - self.attempt_offset
 
     @property
     def percent(self) -> int:
@@ -117,6 +134,27 @@ class JobEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type}:{self.name}"
+
+
+class JobCheckpoint(models.Model):
+    """The saved output of one finished step of a job.
+
+    A later attempt (after a lost worker or a retry) reuses it instead of doing the step
+    again, and a cancelled or failed job builds its partial result from them.
+    """
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="checkpoints")
+    key = models.CharField(max_length=200)
+    value = models.JSONField()
+    attempt = models.PositiveIntegerField(default=0)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [models.UniqueConstraint(fields=["job", "key"], name="jobcheckpoint_job_key")]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class DocumentQuerySet(models.QuerySet):

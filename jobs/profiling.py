@@ -8,7 +8,7 @@ table gives the same samples on every run.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -73,6 +73,10 @@ class ColumnProfile:
     @property
     def unique(self) -> bool:
         return self.row_count > 0 and self.distinct == self.row_count == self.non_null
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ColumnProfile:
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -68,11 +68,11 @@ def review_markdown(result: dict) -> str:
         f"Mode: {result['mode']} · engine: {result['engine']} · "
         f"key phrases: {', '.join(result['phrases']) or 'none'}",
         "",
-        "## Executive summary",
-        "",
-        result["executive_summary"],
-        "",
     ]
+    if result["executive_summary"]:
+        lines += ["## Executive summary", "", result["executive_summary"], ""]
+    else:
+        lines += ["*Partial report: the job stopped before writing the summary.*", ""]
     if result["themes"]:
         lines += ["## Themes", ""]
         for theme in result["themes"]:

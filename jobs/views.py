@@ -106,9 +106,15 @@ def job_download(request: HttpRequest, pk, fmt: str) -> HttpResponse:
     job = owned_job(request, pk)
     kind = get_kind(job.kind)
     download = kind.downloads.get(fmt) if kind else None
-    if download is None or job.status != Job.Status.SUCCEEDED or not job.result:
+    finished = job.status == Job.Status.SUCCEEDED or (job.result or {}).get("partial")
+    if download is None or not finished or not job.result:
         raise Http404("Nothing to download for this job.")
-    response = HttpResponse(download.render(job.result), content_type=download.content_type)
+    try:
+        body = download.render(job.result)
+    except KeyError:
+        # A partial result may lack what this format is made of (a model's YAML).
+        raise Http404("This partial result has nothing to download in that format.") from None
+    response = HttpResponse(body, content_type=download.content_type)
     name = (job.title or job.kind).replace(".", "_").replace('"', "")
     response["Content-Disposition"] = f'attachment; filename="{name}{download.suffix}"'
     return response

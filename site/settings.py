@@ -207,6 +207,10 @@ JOB_TIMEOUT_SECONDS = env_int(
 )
 # Active (queued or running) jobs one user may have at once.
 MAX_ACTIVE_JOBS_PER_USER = env_int("MAX_ACTIVE_JOBS_PER_USER", 10)
+# Jobs running at once across every worker cluster on the database; each cluster runs
+# this many worker processes unless Q_WORKERS says otherwise. When all are busy, the
+# highest-priority job starts next, users taking turns within a priority.
+MAX_CONCURRENT_JOBS = env_int("MAX_CONCURRENT_JOBS", 2)
 
 # Documents: only their extracted text is kept. Limits apply per file, per upload and
 # per user, each with a message that says which one was reached.
@@ -250,8 +254,9 @@ DEMO_LOAN_ROWS = env_int("DEMO_LOAN_ROWS", 20_000)
 Q_CLUSTER = {
     "name": "jobs",
     "orm": "default",
-    "workers": env_int("Q_WORKERS", 2),
-    "queue_limit": env_int("Q_WORKERS", 2),
+    "workers": env_int("Q_WORKERS", MAX_CONCURRENT_JOBS),
+    # Tasks only say "start the best job now", so prefetching a few costs no ordering.
+    "queue_limit": env_int("Q_WORKERS", MAX_CONCURRENT_JOBS),
     "bulk": 1,
     "poll": env_float("JOB_PROCESSING_INTERVAL", 0.5),
     "timeout": JOB_TIMEOUT_SECONDS,

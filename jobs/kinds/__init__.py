@@ -49,6 +49,9 @@ class JobKind:
     result_template: str
     downloads: dict[str, Download] = field(default_factory=dict)
     title: Callable[[dict], str] = lambda params: ""
+    # What a job that stopped early (cancelled, failed) shows: built from its params and
+    # checkpoints, or None when it finished nothing worth showing.
+    partial: Callable[[dict, dict], dict | None] = lambda params, saved: None
 
     @property
     def budget_seconds(self) -> float:

@@ -6,6 +6,7 @@ from jobs import ai, dissecting
 from jobs.context import JobContext
 from jobs.forms import DeepDiveForm
 from jobs.kinds import JobKind, Stage
+from jobs.models import Document
 from jobs.reports import (
     MAX_INPUT_CHARS,
     REPORT_DOWNLOADS,
@@ -39,29 +40,38 @@ def run(ctx: JobContext, params: dict) -> dict:
             ctx.stage(step)
         ctx.progress(fraction)
 
-    analysis = dissecting.analyse(document.text, objective, on_step=on_step)
+    analysis = ctx.checkpoint(
+        "analysis", lambda: dissecting.analyse(document.text, objective, on_step=on_step)
+    )
 
     ctx.stage("writing")
     if ai.configured():
-        overview = stream_into(
-            ctx,
-            "Writing the overview",
-            [
-                {"role": "system", "content": OVERVIEW_PROMPT},
-                {
-                    "role": "user",
-                    "content": f"Objective: {objective}\n\nDocument: {document.title}\n\n"
-                    + document.text[:MAX_INPUT_CHARS],
-                },
-            ],
+        overview = ctx.checkpoint(
+            "overview",
+            lambda: stream_into(
+                ctx,
+                "Writing the overview",
+                [
+                    {"role": "system", "content": OVERVIEW_PROMPT},
+                    {
+                        "role": "user",
+                        "content": f"Objective: {objective}\n\nDocument: {document.title}\n\n"
+                        + document.text[:MAX_INPUT_CHARS],
+                    },
+                ],
+            ),
         )
     else:
         overview = " ".join(span["text"] for span in analysis["summary"])
 
     ctx.stage("finalising")
+    return report(document.pk, document.title, objective, overview, analysis)
+
+
+def report(document_id: int, title: str, objective: str, overview: str, analysis: dict) -> dict:
     result = {
-        "document_id": document.pk,
-        "title": document.title,
+        "document_id": document_id,
+        "title": title,
         "objective": objective,
         "engine": engine_name(),
         "overview": overview,
@@ -69,6 +79,15 @@ def run(ctx: JobContext, params: dict) -> dict:
     }
     result["markdown"] = deep_dive_markdown(result)
     return result
+
+
+def partial(params: dict, saved: dict) -> dict | None:
+    """The analysis without its overview, when the job stopped while writing it."""
+    if "analysis" not in saved:
+        return None
+    document = Document.objects.filter(pk=params["document_id"]).only("title").first()
+    title = document.title if document else "(deleted document)"
+    return report(params["document_id"], title, params["objective"], "", saved["analysis"])
 
 
 OVERVIEW_PROMPT = (
@@ -95,4 +114,5 @@ KIND = JobKind(
     result_template="jobs/results/deep_dive.html",
     downloads=REPORT_DOWNLOADS,
     title=_title,
+    partial=partial,
 )

@@ -51,36 +51,26 @@ def run(ctx: JobContext, params: dict) -> dict:
             position / len(selected),
             f"Analysing “{document.title}” ({position + 1} of {len(selected)})",
         )
-        analysis = reviewing.analyse_document(
-            question, phrases, document.title, document.text, item
+        analysis = ctx.checkpoint(
+            f"analysed|{document.pk}",
+            lambda document=document, item=item: analyse(ctx, question, phrases, document, item),
         )
-        analysis["document_id"] = document.pk
-        if ai.configured():
-            analysis["summary"] = stream_into(
-                ctx,
-                f"Summarising “{document.title}”",
-                [
-                    {"role": "system", "content": SUMMARY_PROMPT},
-                    {
-                        "role": "user",
-                        "content": f"Question: {question}\n\nDocument: {document.title}\n\n"
-                        + document.text[:MAX_INPUT_CHARS],
-                    },
-                ],
-            )
         analyses.append(analysis)
 
     ctx.stage("synthesising", "Finding themes across documents…")
     texts = {doc.pk: doc.text for doc in documents}
     themes = reviewing.themes(phrases, [(a["title"], texts[a["document_id"]]) for a in analyses])
     if ai.configured():
-        summary = stream_into(
-            ctx,
-            "Writing the executive summary",
-            [
-                {"role": "system", "content": SYNTHESIS_PROMPT},
-                {"role": "user", "content": synthesis_input(question, analyses, themes)},
-            ],
+        summary = ctx.checkpoint(
+            "summary",
+            lambda: stream_into(
+                ctx,
+                "Writing the executive summary",
+                [
+                    {"role": "system", "content": SYNTHESIS_PROMPT},
+                    {"role": "user", "content": synthesis_input(question, analyses, themes)},
+                ],
+            ),
         )
     else:
         summary = reviewing.executive_summary(question, analyses, themes)
@@ -99,6 +89,47 @@ def run(ctx: JobContext, params: dict) -> dict:
             for item in ranked
             if item not in selected
         ],
+    }
+    result["markdown"] = review_markdown(result)
+    return result
+
+
+def analyse(ctx: JobContext, question, phrases, document, item) -> dict:
+    """One document's relevance, quotes and summary: the step a resumed job skips."""
+    analysis = reviewing.analyse_document(question, phrases, document.title, document.text, item)
+    analysis["document_id"] = document.pk
+    if ai.configured():
+        analysis["summary"] = stream_into(
+            ctx,
+            f"Summarising “{document.title}”",
+            [
+                {"role": "system", "content": SUMMARY_PROMPT},
+                {
+                    "role": "user",
+                    "content": f"Question: {question}\n\nDocument: {document.title}\n\n"
+                    + document.text[:MAX_INPUT_CHARS],
+                },
+            ],
+        )
+    return analysis
+
+
+def partial(params: dict, saved: dict) -> dict | None:
+    """The documents analysed before the job stopped, in the order they were chosen."""
+    analyses = [
+        saved[f"analysed|{pk}"] for pk in params["document_ids"] if f"analysed|{pk}" in saved
+    ]
+    if not analyses:
+        return None
+    result = {
+        "question": params["question"],
+        "mode": params["mode"],
+        "phrases": [],
+        "engine": engine_name(),
+        "executive_summary": "",
+        "themes": [],
+        "documents": analyses,
+        "not_selected": [],
     }
     result["markdown"] = review_markdown(result)
     return result
@@ -141,4 +172,5 @@ KIND = JobKind(
     result_template="jobs/results/review.html",
     downloads=REPORT_DOWNLOADS,
     title=_title,
+    partial=partial,
 )

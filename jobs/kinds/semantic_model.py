@@ -64,7 +64,9 @@ def run(ctx: JobContext, params: dict) -> dict:
     total = sum(len(schema.columns) for schema in schemas)
     done = 0
     for schema in schemas:
-        row_counts[schema.ref] = profiling.count_rows(schema)
+        row_counts[schema.ref] = ctx.checkpoint(
+            f"rows|{schema.ref.key}", lambda schema=schema: profiling.count_rows(schema)
+        )
         profiles[schema.ref] = []
         for column in schema.columns:
             ctx.progress(
@@ -72,17 +74,25 @@ def run(ctx: JobContext, params: dict) -> dict:
                 f"Profiling {schema.ref.table}.{column.name} ({done + 1} of {total}, "
                 f"{row_counts[schema.ref]:,} rows)",
             )
-            profiles[schema.ref].append(
-                profiling.profile_column(schema, column, row_counts[schema.ref])
+            saved = ctx.checkpoint(
+                f"profiled|{schema.ref.key}|{column.name}",
+                lambda schema=schema, column=column: profiling.profile_column(
+                    schema, column, row_counts[schema.ref]
+                ).to_dict(),
             )
+            profiles[schema.ref].append(profiling.ColumnProfile.from_dict(saved))
             done += 1
 
     ctx.stage("sampling")
     done = 0
     for schema in schemas:
-        for profile in profiles[schema.ref]:
+        for position, profile in enumerate(profiles[schema.ref]):
             ctx.progress(done / total, f"Sampling {schema.ref.table}.{profile.name}")
-            profiling.sample_column(schema, profile)
+            saved = ctx.checkpoint(
+                f"sampled|{schema.ref.key}|{profile.name}",
+                lambda schema=schema, profile=profile: sampled(schema, profile),
+            )
+            profiles[schema.ref][position] = profiling.ColumnProfile.from_dict(saved)
             done += 1
 
     ctx.stage("classifying")
@@ -97,7 +107,12 @@ def run(ctx: JobContext, params: dict) -> dict:
     described_by_model: list[str] = []
     if ai.configured():
         for table in tables:
-            answer = stream_into(ctx, f"Describing {table.name}", modelling.describe_request(table))
+            answer = ctx.checkpoint(
+                f"described|{table.schema.ref.key}",
+                lambda table=table: stream_into(
+                    ctx, f"Describing {table.name}", modelling.describe_request(table)
+                ),
+            )
             described_by_model += modelling.apply_model_descriptions(table, answer)
     for table in tables:
         modelling.fill_descriptions(table)
@@ -123,18 +138,12 @@ def run(ctx: JobContext, params: dict) -> dict:
         "table": ref.as_params(),
         "yaml": yaml_text,
         "profile": [
-            {
-                "table": table.schema.ref.label,
-                "row_count": table.row_count,
-                "columns": [
-                    {
-                        **profile.to_dict(),
-                        "role": table.classifications[profile.name].role,
-                        "reasons": table.classifications[profile.name].reasons,
-                    }
-                    for profile in profiles[table.schema.ref]
-                ],
-            }
+            profile_entry(
+                table.schema.ref,
+                table.row_count,
+                profiles[table.schema.ref],
+                table.classifications,
+            )
             for table in tables
         ],
         "checks": [check.to_dict() for check in checks],
@@ -152,6 +161,49 @@ def run(ctx: JobContext, params: dict) -> dict:
             "checks_passed": sum(check.ok for check in checks),
             "checks_failed": len(failed),
         },
+    }
+
+
+def sampled(schema, profile: profiling.ColumnProfile) -> dict:
+    profiling.sample_column(schema, profile)
+    return profile.to_dict()
+
+
+def profile_entry(
+    ref: TableRef, row_count: int, profiles: list, classifications: dict | None = None
+) -> dict:
+    """One table of the profile, each column with the role it got and why."""
+    columns = []
+    for profile in profiles:
+        classification = (classifications or {}).get(profile.name) or classify(profile)
+        columns.append(
+            {**profile.to_dict(), "role": classification.role, "reasons": classification.reasons}
+        )
+    return {"table": ref.label, "row_count": row_count, "columns": columns}
+
+
+def partial(params: dict, saved: dict) -> dict | None:
+    """The columns profiled before the job stopped, sampled ones with their samples."""
+    tables: dict[str, dict] = {}
+    for key, value in saved.items():
+        step, _, rest = key.partition("|")
+        if step in ("profiled", "sampled"):
+            table_key, _, column = rest.partition("|")
+            columns = tables.setdefault(table_key, {})
+            if step == "sampled" or column not in columns:
+                columns[column] = profiling.ColumnProfile.from_dict(value)
+    if not tables:
+        return None
+    return {
+        "table": params,
+        "profile": [
+            profile_entry(
+                TableRef.parse(table_key),
+                saved.get(f"rows|{table_key}", 0),
+                list(columns.values()),
+            )
+            for table_key, columns in tables.items()
+        ],
     }
 
 
@@ -174,4 +226,5 @@ KIND = JobKind(
         "yaml": Download(".yaml", "application/yaml", lambda result: result["yaml"]),
     },
     title=_title,
+    partial=partial,
 )

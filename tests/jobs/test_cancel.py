@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from jobs import engine
-from jobs.models import Job, JobEvent
+from jobs.models import Job, JobCheckpoint, JobEvent
 from tests.conftest import start_profiling, wait_for
 from tests.factories import PASSWORD, make_job, make_user
 
@@ -69,6 +69,11 @@ class TestCancel:
 def test_a_running_job_stops_within_seconds_and_the_worker_goes_on(client, big_table, worker):
     owner = make_user("canceller")
     job = start_profiling(client, owner, big_table)
+    wait_for(
+        lambda: JobCheckpoint.objects.filter(job=job, key__startswith="profiled|").count() >= 2,
+        timeout=30,
+        what="two columns to be profiled",
+    )
 
     client.post(cancel_url(job))
 
@@ -85,7 +90,16 @@ def test_a_running_job_stops_within_seconds_and_the_worker_goes_on(client, big_t
     )
     assert not JobEvent.objects.filter(job=job, type="stage", name="saving").exists()
     job.refresh_from_db()
-    assert job.status == Job.Status.CANCELLED and job.result is None
+    assert job.status == Job.Status.CANCELLED
+    # It keeps what it finished: the columns profiled before it stopped.
+    saved = JobCheckpoint.objects.filter(job=job, key__startswith="profiled|").count()
+    (table,) = job.result["profile"]
+    assert job.result["partial"] is True and "yaml" not in job.result
+    assert len(table["columns"]) == saved >= 2
+    assert all(column["role"] and column["row_count"] == 600_000 for column in table["columns"])
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert "Partial result" in page and table["columns"][0]["name"] in page
+    assert client.get(reverse("jobs:download", args=[job.pk, "yaml"])).status_code == 404
 
     client.post(reverse("jobs:new", args=["semantic_model"]), {"table": "default:demo.lenders"})
     later = Job.objects.filter(owner=owner).exclude(pk=job.pk).get()

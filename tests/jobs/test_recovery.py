@@ -28,6 +28,12 @@ def silent_for(job: Job, seconds: float, attempts: int = 1) -> Job:
     return job
 
 
+def recovered() -> tuple[int, int]:
+    """(requeued, failed) of one sweep."""
+    counts = engine.recover_lost_jobs()
+    return counts["requeued"], counts["failed"]
+
+
 @pytest.mark.django_db
 class TestRecover:
     def test_a_silent_running_job_is_queued_again(self, user, settings):
@@ -36,7 +42,7 @@ class TestRecover:
         alive = silent_for(make_job(user), 5)
         OrmQ.objects.all().delete()
 
-        assert engine.recover_lost_jobs() == {"requeued": 1, "failed": 0}
+        assert recovered() == (1, 0)
 
         lost.refresh_from_db()
         alive.refresh_from_db()
@@ -55,7 +61,7 @@ class TestRecover:
             assert locking.try_lock(holder, job.pk)
             assert locking.held_by_a_live_worker(job.pk)
 
-            assert engine.recover_lost_jobs() == {"requeued": 0, "failed": 0}
+            assert recovered() == (0, 0)
             job.refresh_from_db()
             assert job.status == Job.Status.RUNNING
         finally:
@@ -63,13 +69,13 @@ class TestRecover:
 
         # The server ends the closed session's backend, and its locks, a moment later.
         wait_for(lambda: not locking.held_by_a_live_worker(job.pk), timeout=5, what="release")
-        assert engine.recover_lost_jobs() == {"requeued": 1, "failed": 0}
+        assert recovered() == (1, 0)
 
     def test_out_of_attempts_it_fails_as_worker_lost(self, user, settings):
         settings.MAX_JOB_RETRIES = 2
         job = silent_for(make_job(user), 120, attempts=3)
 
-        assert engine.recover_lost_jobs() == {"requeued": 0, "failed": 1}
+        assert recovered() == (0, 1)
 
         job.refresh_from_db()
         assert job.status == Job.Status.FAILED
