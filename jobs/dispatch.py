@@ -2,16 +2,17 @@
 
 The broker hands tasks out in no particular order, so a task does not carry its job:
 the worker that runs it asks here which job to start. The highest priority goes first;
-within a priority, the user served least recently, so one user's many jobs take turns
-with everyone else's; within a user, the oldest job. At most MAX_CONCURRENT_JOBS jobs
-run at once, across every worker cluster on the database.
+within a priority, the user served least recently (then the one waiting longest), so
+one user's many jobs take turns with everyone else's; within a user, the oldest job.
+At most MAX_CONCURRENT_JOBS jobs run at once, across every worker cluster on the
+database.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from jobs.models import Job
@@ -51,8 +52,8 @@ def owners_in_line(queryset: QuerySet[Job]) -> QuerySet:
     return (
         queryset.order_by()
         .values("owner_id")
-        .annotate(top=Max("priority"), served=_last_served())
-        .order_by("-top", F("served").asc(nulls_first=True), "owner_id")
+        .annotate(top=Max("priority"), served=_last_served(), since=Min("created_at"))
+        .order_by("-top", F("served").asc(nulls_first=True), "since", "owner_id")
     )
 
 
@@ -88,12 +89,14 @@ def jobs_ahead(job: Job) -> int:
     queued = Job.objects.filter(status=Job.Status.QUEUED)
     ahead = queued.filter(priority__gt=job.priority).count()
     same = queued.filter(priority=job.priority)
+    # The owner's own older jobs go first, one per round of turns.
     rounds = same.filter(owner_id=job.owner_id, created_at__lt=job.created_at).count()
+    ahead += rounds
     owners = list(
         same.order_by()
         .values("owner_id")
-        .annotate(waiting=Count("id"), served=_last_served())
-        .order_by(F("served").asc(nulls_first=True), "owner_id")
+        .annotate(waiting=Count("id"), served=_last_served(), since=Min("created_at"))
+        .order_by(F("served").asc(nulls_first=True), "since", "owner_id")
     )
     before_owner = True
     for row in owners:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django_q.brokers import get_broker
@@ -17,6 +19,7 @@ from django_q.tasks import async_task, schedule
 
 from jobs import dispatch, locking
 from jobs.context import JobCancelled, JobContext, JobError
+from jobs.errors import is_outage
 from jobs.kinds import JobKind, get_kind
 from jobs.models import Job, JobCheckpoint, JobEvent
 
@@ -283,27 +286,25 @@ def execute(job: Job) -> str:
     try:
         result = kind.run(context, job.params)
     except JobCancelled:
-        status, error, result = Job.Status.CANCELLED, "", None
+        status, error, result, retryable = Job.Status.CANCELLED, "", None, False
     except JobError as exc:
         status, error, result, retryable = Job.Status.FAILED, str(exc), None, exc.retryable
     except Exception as exc:
-        logger.exception("job crashed id=%s kind=%s", job.pk, job.kind)
         status, result, retryable = Job.Status.FAILED, None, True
-        error = f"The job stopped on an unexpected error ({type(exc).__name__}: {exc})."
+        if is_outage(exc):
+            logger.warning("job lost the database id=%s kind=%s: %s", job.pk, job.kind, exc)
+            error = "The connection to the database was lost; the job resumes from its last step."
+        else:
+            logger.exception("job crashed id=%s kind=%s", job.pk, job.kind)
+            error = f"The job stopped on an unexpected error ({type(exc).__name__}: {exc})."
     else:
-        status, error = Job.Status.SUCCEEDED, ""
+        status, error, retryable = Job.Status.SUCCEEDED, "", False
     finally:
         heartbeat.stop()
-    if status == Job.Status.FAILED and retryable and has_retries_left(job):
-        if retry_later(job, error):
-            status = "retrying"
-    elif status == Job.Status.CANCELLED:
-        finish(job, status)
-        keep_partial(job, status, context.saved)
-    else:
-        if status == Job.Status.FAILED:
-            result = partial_result(job, context.saved)
-        finish(job, status, result=result, error=error)
+    # Recording the outcome needs the database, which may be what just failed.
+    status = when_database_answers(
+        lambda: conclude(job, context, status, result=result, error=error, retryable=retryable)
+    )
     logger.info(
         "job finished id=%s kind=%s attempt=%s status=%s duration=%.2fs",
         job.pk,
@@ -313,6 +314,37 @@ def execute(job: Job) -> str:
         (timezone.now() - started).total_seconds(),
     )
     return status
+
+
+def conclude(job, context, status, *, result, error, retryable) -> str:
+    """Write how the attempt ended: retry later, or end the job with what it has."""
+    if status == Job.Status.FAILED and retryable and has_retries_left(job):
+        return "retrying" if retry_later(job, error) else status
+    if status == Job.Status.CANCELLED:
+        finish(job, status)
+        keep_partial(job, status, context.saved)
+        return status
+    if status == Job.Status.FAILED:
+        result = partial_result(job, context.saved)
+    finish(job, status, result=result, error=error)
+    return status
+
+
+def when_database_answers[T](action: Callable[[], T]) -> T:
+    """Run `action`, trying again while the database is unreachable, for up to
+    JOB_OUTAGE_WAIT_SECONDS: a restart of PostgreSQL must not leave a job marked running."""
+    deadline = time.monotonic() + settings.JOB_OUTAGE_WAIT_SECONDS
+    delay = 0.5
+    while True:
+        try:
+            return action()
+        except (OperationalError, InterfaceError) as exc:
+            if not is_outage(exc) or time.monotonic() + delay > deadline:
+                raise
+            logger.warning("database unreachable, trying again in %.1f s: %s", delay, exc)
+            connection.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 class Heartbeat(threading.Thread):

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from jobs import documents, engine
+from jobs import dispatch, documents, engine
 from jobs.documents import DocumentError
 from jobs.forms import DocumentPasteForm, DocumentUploadForm, JobFilterForm
 from jobs.kinds import all_kinds, get_kind, stage_states
@@ -86,6 +86,7 @@ def job_detail(request: HtmxHttpRequest, pk) -> HttpResponse:
         "stages": stage_states(kind, job.status, job.stage) if kind else [],
         "history": job.events.filter(type=JobEvent.Type.STATUS).exclude(name="queued"),
         "poll_seconds": settings.JOB_POLL_SECONDS,
+        "ahead": dispatch.jobs_ahead(job) if job.status == Job.Status.QUEUED else None,
     }
     template = "jobs/job_detail.html#job-status" if request.htmx else "jobs/job_detail.html"
     return render(request, template, context)

@@ -242,6 +242,9 @@ JOB_STALE_SECONDS = env_float("JOB_STALE_SECONDS", 60.0)
 MAX_JOB_RETRIES = env_int("MAX_JOB_RETRIES", 3)
 # A failed attempt that may pass is tried again after about this long, doubling each time.
 JOB_RETRY_BASE_SECONDS = env_float("JOB_RETRY_BASE_SECONDS", 10.0)
+# A worker whose database goes away mid-job keeps trying this long to record how the
+# attempt ended (queued again, to resume), so a PostgreSQL restart strands no job.
+JOB_OUTAGE_WAIT_SECONDS = env_float("JOB_OUTAGE_WAIT_SECONDS", 120.0)
 
 # Databases the semantic-model job may profile: Django database aliases. The app's own
 # tables are never offered, whichever database they sit in.
@@ -260,7 +263,9 @@ Q_CLUSTER = {
     "bulk": 1,
     "poll": env_float("JOB_PROCESSING_INTERVAL", 0.5),
     "timeout": JOB_TIMEOUT_SECONDS,
-    "retry": JOB_TIMEOUT_SECONDS + 60,
+    # The lease: a task not acknowledged by then is handed out again. Tests shorten it
+    # to prove a second delivery never runs a job twice.
+    "retry": env_int("JOB_LEASE_SECONDS", JOB_TIMEOUT_SECONDS + 60),
     "max_attempts": 1,
     "ack_failures": True,
     "save_limit": 1000,

@@ -20,17 +20,22 @@ class CountForm(forms.Form):
 
 def count_primes(ctx: JobContext, params: dict) -> dict:
     ctx.stage("counting")
-    found = []
-    for number in range(2, params["n"] + 1):
-        if all(number % p for p in found if p * p <= number):
-            found.append(number)
-        ctx.progress(number / params["n"], f"checked {number}")
+    found = ctx.checkpoint("counted", lambda: primes_up_to(ctx, params["n"]))
     ctx.stage("reporting")
     if params.get("fail"):
         raise JobError("There were too many primes to report.")
     if params.get("crash"):
         raise ZeroDivisionError("division by zero")
     return {"primes": len(found)}
+
+
+def primes_up_to(ctx: JobContext, n: int) -> list[int]:
+    found = []
+    for number in range(2, n + 1):
+        if all(number % p for p in found if p * p <= number):
+            found.append(number)
+        ctx.progress(number / n, f"checked {number}")
+    return found
 
 
 KIND = JobKind(
@@ -41,4 +46,5 @@ KIND = JobKind(
     stages=(Stage("counting", "Counting", 3), Stage("reporting", "Reporting", 1)),
     run=count_primes,
     result_template="jobs/results/semantic_model.html",
+    partial=lambda params, saved: {"primes": len(saved["counted"])} if saved else None,
 )

@@ -8,7 +8,7 @@ from django_q.models import OrmQ, Schedule
 from jobs import engine
 from jobs.context import JobCancelled, JobContext, JobError
 from jobs.kinds import all_kinds, get_kind, stage_states
-from jobs.models import Job, JobEvent
+from jobs.models import Job, JobCheckpoint, JobEvent
 from tests.factories import make_job, make_user
 
 KINDS = ["jobs.kinds.semantic_model", "tests.kinds_for_tests"]
@@ -76,7 +76,7 @@ class TestRun:
         assert job.status == Job.Status.FAILED
         assert job.error == "There were too many primes to report."
         assert job.stage == "reporting"
-        assert job.result is None
+        assert job.result == {"primes": 4, "partial": True}, "what it counted is kept"
 
     def test_a_crash_fails_with_a_readable_message(self, user, settings):
         settings.MAX_JOB_RETRIES = 0
@@ -226,6 +226,37 @@ class TestRetries:
         assert all(5 <= d <= 10 for d in delays[1])
         assert all(20 <= d <= 40 for d in delays[3])
         assert len(set(delays[3])) > 1
+
+    def test_a_retry_resumes_from_the_steps_already_saved(self, user, settings):
+        settings.MAX_JOB_RETRIES = 1
+        job = make_job(user, kind="primes", params={"n": 50, "crash": True})
+        engine.run_job(str(job.pk))
+        JobCheckpoint.objects.filter(job=job).update(value=[2, 3, 5])  # proves it is reused
+
+        engine.run_job(str(job.pk))
+
+        (step,) = JobCheckpoint.objects.filter(job=job)
+        assert (step.key, step.attempt) == ("counted", 1)
+        job.refresh_from_db()
+        assert job.status == Job.Status.FAILED and job.attempts == 2
+        # What it finished is kept as a partial result, shown with the error.
+        assert job.result == {"primes": 3, "partial": True}
+
+    def test_a_retry_by_hand_queues_it_again_with_fresh_retries(self, user, settings):
+        settings.MAX_JOB_RETRIES = 1
+        job = make_job(user, kind="primes", params={"n": 10, "fail": True})
+        engine.run_job(str(job.pk))
+        OrmQ.objects.all().delete()
+
+        assert engine.retry(job)
+
+        job.refresh_from_db()
+        assert job.status == Job.Status.QUEUED and job.attempt_offset == 1
+        assert job.result is None and job.error == "" and job.finished_at is None
+        assert OrmQ.objects.count() == 1
+        assert engine.has_retries_left(Job(attempts=2, attempt_offset=1))
+        assert not engine.retry(job), "only a failed or cancelled job is retried"
+        assert job.events.last().message == "Retried by hand."
 
     def test_the_job_page_shows_the_attempts(self, alice_client, user, settings):
         settings.MAX_JOB_RETRIES = 1

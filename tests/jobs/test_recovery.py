@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
 from jobs import engine, locking
-from jobs.models import Job, JobEvent
+from jobs.models import Job, JobCheckpoint, JobEvent
 from tests.conftest import Worker, start_profiling, wait_for
 from tests.factories import make_job, make_user
 
@@ -107,6 +107,11 @@ def test_a_job_survives_its_worker_being_killed(client, big_table, worker_env, t
             what="a heartbeat",
         )
         assert locking.held_by_a_live_worker(job.pk)
+        wait_for(
+            lambda: JobCheckpoint.objects.filter(job=job, key__startswith="profiled|").exists(),
+            timeout=20,
+            what="a first column to be profiled",
+        )
     finally:
         # SIGKILL to the whole cluster: no chance to clean up, as when a machine dies.
         os.killpg(first.process.pid, signal.SIGKILL)
@@ -137,3 +142,6 @@ def test_a_job_survives_its_worker_being_killed(client, big_table, worker_env, t
     job.refresh_from_db()
     assert job.attempts == 2
     assert job.result["summary"]["rows"] > 0
+    # Attempt 2 resumed: it kept the columns attempt 1 had profiled and did the rest.
+    steps = dict(JobCheckpoint.objects.filter(job=job).values_list("key", "attempt"))
+    assert 1 in steps.values() and 2 in steps.values()

@@ -1,0 +1,45 @@
+"""Never twice at once: the broker hands a task out again when its lease runs out, even
+while the task still runs; the job it started must not run a second time."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from django.urls import reverse
+
+from jobs.models import Job, JobEvent
+from tests.conftest import Worker, wait_for
+from tests.factories import PASSWORD, make_user
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def test_two_clusters_with_short_leases_run_each_job_once(client, big_table, worker_env, tmp_path):
+    # Each job profiles for several seconds, far past a 2-second lease.
+    env = {**worker_env, "JOB_LEASE_SECONDS": "2", "Q_WORKERS": "1", "MAX_CONCURRENT_JOBS": "2"}
+    clusters = [Worker(tmp_path / f"cluster{n}.log", env).start() for n in (1, 2)]
+    owner = make_user("leased")
+    client.login(username=owner.username, password=PASSWORD)
+    try:
+        for _ in range(3):
+            client.post(reverse("jobs:new", args=["semantic_model"]), {"table": big_table})
+        jobs = list(Job.objects.filter(owner=owner))
+        wait_for(
+            lambda: all(Job.objects.get(pk=job.pk).status == Job.Status.SUCCEEDED for job in jobs),
+            timeout=150,
+            interval=1,
+            what="every job to succeed",
+        )
+    finally:
+        for cluster in clusters:
+            cluster.stop()
+    logs = "".join(cluster.log() for cluster in clusters)
+
+    deliveries = Counter(re.findall(r"processing (job-[0-9a-f-]+) ", logs))
+    assert max(deliveries.values()) > 1, "the broker handed a task out again while it ran"
+    for job in Job.objects.filter(owner=owner):
+        assert job.attempts == 1
+        assert JobEvent.objects.filter(job=job, name=Job.Status.RUNNING).count() == 1
+        assert logs.count(f"job finished id={job.pk} ") == 1
