@@ -10,6 +10,7 @@ urlpatterns = [
     path("jobs/new/<slug:kind>/", views.job_new, name="new"),
     path("jobs/<uuid:pk>/", views.job_detail, name="detail"),
     path("jobs/<uuid:pk>/cancel/", views.job_cancel, name="cancel"),
+    path("jobs/<uuid:pk>/retry/", views.job_retry, name="retry"),
     path("jobs/<uuid:pk>/download/<slug:fmt>/", views.job_download, name="download"),
     path("documents/", views.document_list, name="documents"),
     path("documents/upload/", views.document_upload, name="document_upload"),

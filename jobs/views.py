@@ -102,6 +102,16 @@ def job_cancel(request: HttpRequest, pk) -> HttpResponse:
     return redirect(job)
 
 
+@require_POST
+def job_retry(request: HttpRequest, pk) -> HttpResponse:
+    job = owned_job(request, pk)
+    if engine.retry(job):
+        messages.success(request, "The job was queued again; it resumes from its last step.")
+    else:
+        messages.info(request, f"Only a failed or cancelled job can be retried ({job.status}).")
+    return redirect(job)
+
+
 @require_GET
 def job_download(request: HttpRequest, pk, fmt: str) -> HttpResponse:
     job = owned_job(request, pk)

@@ -108,3 +108,22 @@ def test_a_running_job_stops_within_seconds_and_the_worker_goes_on(client, big_t
         timeout=60,
         what="the next job to run",
     )
+
+
+@pytest.mark.django_db
+def test_the_owner_retries_a_cancelled_job_from_its_page(alice_client, user):
+    job = make_job(user)
+    alice_client.post(cancel_url(job))
+    assert (
+        reverse("jobs:retry", args=[job.pk])
+        in alice_client.get(job.get_absolute_url()).content.decode()
+    )
+
+    response = alice_client.post(reverse("jobs:retry", args=[job.pk]), follow=True)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED
+    assert "queued again" in response.content.decode()
+    again = alice_client.post(reverse("jobs:retry", args=[job.pk]), follow=True)
+    assert "Only a failed or cancelled job can be retried" in again.content.decode()
+    assert alice_client.get(reverse("jobs:retry", args=[job.pk])).status_code == 405

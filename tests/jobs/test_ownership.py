@@ -70,3 +70,14 @@ def test_the_same_jobs_from_another_device(user, finished_job):
 
     assert str(finished_job.pk) in phone.get(reverse("jobs:list")).content.decode()
     assert str(finished_job.pk) in laptop.get(reverse("jobs:list")).content.decode()
+
+
+@pytest.mark.parametrize("action", ["jobs:cancel", "jobs:retry"])
+def test_another_user_cannot_cancel_or_retry(client, other_user, user, action):
+    job = make_job(user)
+    engine.cancel(job)
+    client.login(username=other_user.username, password=PASSWORD)
+
+    assert client.post(reverse(action, args=[job.pk])).status_code == 404
+    job.refresh_from_db()
+    assert job.status == "cancelled" and job.attempt_offset == 0
