@@ -20,3 +20,17 @@ def duration(value: timedelta | None) -> str:
         return f"{minutes} min {seconds:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+MARKS = {"succeeded": "✓", "failed": "✗", "cancelled": "■"}
+
+
+@register.filter
+def tab_title(job) -> str:
+    """What the browser tab says: how far along, or that the job has ended and how,
+    so a user on another tab sees it finish."""
+    if job.is_active:
+        state = "Queued" if job.status == "queued" else f"{job.percent}%"
+    else:
+        state = f"{MARKS.get(job.status, '')} {job.get_status_display()}".strip()
+    return f"{state} · {job.get_kind_display()} {job.title}".strip()

@@ -90,6 +90,7 @@ def test_start_watch_leave_and_come_back_on_another_device(
     assert phone.locator("li.stage.done").count() == 8
     assert phone.locator("#job-status[hx-trigger]").count() == 0
     assert phone.get_attribute("[role=progressbar]", "aria-valuenow") == "100"
+    assert phone.title().startswith("✓ Succeeded · Semantic model"), phone.title()
     assert phone.locator("a", has_text="Download YAML").count() == 1
     assert f"table: {BIG_TABLE}" in phone.locator("pre.yaml").inner_text()
     phone.screenshot(path=str(tmp_path / "finished.png"), full_page=True)

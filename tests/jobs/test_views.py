@@ -126,6 +126,17 @@ class TestJobPage:
         assert "3,000 rows" in body
         assert "name: loan_applications_model" in body
         assert body.count('class="stage done"') == 8
+        # htmx puts a <title> found in a swapped fragment into the tab.
+        assert "<title>✓ Succeeded · Semantic model demo.loan_applications</title>" in body
+
+    def test_the_tab_title_follows_the_progress(self, alice_client, user):
+        job = make_job(user, status=Job.Status.RUNNING, progress=0.42)
+
+        fragment = alice_client.get(job.get_absolute_url(), headers=HTMX).content.decode()
+        page = alice_client.get(job.get_absolute_url()).content.decode()
+
+        assert "<title>42% · Semantic model" in fragment
+        assert page.count("<title>") == 1 and "<title>42% · Semantic model" in page
 
     def test_the_message_before_the_first_progress_says_what_is_happening(self, alice_client, user):
         queued = make_job(user)
