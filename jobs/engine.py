@@ -17,7 +17,7 @@ from django_q.brokers import get_broker
 from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
 
-from jobs import dispatch, locking
+from jobs import dispatch, locking, notifications
 from jobs.context import JobCancelled, JobContext, JobError
 from jobs.errors import is_outage
 from jobs.kinds import JobKind, get_kind
@@ -305,6 +305,8 @@ def execute(job: Job) -> str:
     status = when_database_answers(
         lambda: conclude(job, context, status, result=result, error=error, retryable=retryable)
     )
+    if status in notifications.ENDINGS:
+        notify(job)
     logger.info(
         "job finished id=%s kind=%s attempt=%s status=%s duration=%.2fs",
         job.pk,
@@ -328,6 +330,14 @@ def conclude(job, context, status, *, result, error, retryable) -> str:
         result = partial_result(job, context.saved)
     finish(job, status, result=result, error=error)
     return status
+
+
+def notify(job: Job) -> None:
+    try:
+        notifications.notify_if_away(job.pk)
+    except Exception:
+        # Telling the owner is a courtesy; the job has ended whatever happens here.
+        logger.exception("job notification failed id=%s", job.pk)
 
 
 def when_database_answers[T](action: Callable[[], T]) -> T:
@@ -409,6 +419,7 @@ def recover_lost_jobs() -> dict[str, int]:
                 )
                 record(job, Job.Status.FAILED, error)
                 keep_partial(job, Job.Status.FAILED)
+                transaction.on_commit(lambda job=job: notify(job))
                 counts["failed"] += 1
             logger.warning("job lost id=%s kind=%s attempt=%s", job.pk, job.kind, job.attempts)
     counts["topped_up"] = top_up()

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 
 from jobs.kinds import kind_choices
-from jobs.models import Document, Job
+from jobs.models import Document, Job, Preferences
 
 
 class JobFilterForm(forms.Form):
@@ -125,3 +125,9 @@ class DeepDiveForm(DocumentChoiceMixin, forms.Form):
             "document_id": self.cleaned_data["document"].pk,
             "objective": self.cleaned_data["objective"],
         }
+
+
+class PreferencesForm(forms.ModelForm):
+    class Meta:
+        model = Preferences
+        fields = ["email_when_done"]

@@ -56,6 +56,10 @@ class Job(models.Model):
     # Written by the worker every few seconds while it runs the job, whatever the job
     # is doing; a running job whose heartbeat stops had its worker die.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Last time the owner's open job page asked for news: a job that ends long after it
+    # ended with nobody watching, and its owner gets an e-mail.
+    watched_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     objects = JobQuerySet.as_manager()
 
@@ -155,6 +159,23 @@ class JobCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Preferences(models.Model):
+    """A user's choices about the app."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    email_when_done = models.BooleanField(
+        "E-mail me when a job ends while I am away from its page", default=True
+    )
+
+    class Meta:
+        verbose_name_plural = "preferences"
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"
 
 
 class DocumentQuerySet(models.QuerySet):

@@ -12,6 +12,11 @@ urlpatterns = [
     path("jobs/<uuid:pk>/cancel/", views.job_cancel, name="cancel"),
     path("jobs/<uuid:pk>/retry/", views.job_retry, name="retry"),
     path("jobs/<uuid:pk>/download/<slug:fmt>/", views.job_download, name="download"),
+    path(
+        "settings/notifications/",
+        views.notification_settings,
+        name="notification_settings",
+    ),
     path("documents/", views.document_list, name="documents"),
     path("documents/upload/", views.document_upload, name="document_upload"),
     path("documents/paste/", views.document_paste, name="document_paste"),

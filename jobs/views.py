@@ -11,11 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from jobs import dispatch, documents, engine
+from jobs import dispatch, documents, engine, notifications
 from jobs.documents import DocumentError
-from jobs.forms import DocumentPasteForm, DocumentUploadForm, JobFilterForm
+from jobs.forms import DocumentPasteForm, DocumentUploadForm, JobFilterForm, PreferencesForm
 from jobs.kinds import all_kinds, get_kind, stage_states
-from jobs.models import Document, Job, JobEvent
+from jobs.models import Document, Job, JobEvent, Preferences
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -79,6 +79,7 @@ def idempotency_key(request: HttpRequest) -> str:
 @require_GET
 def job_detail(request: HtmxHttpRequest, pk) -> HttpResponse:
     job = owned_job(request, pk)
+    notifications.mark_watched(job)
     kind = get_kind(job.kind)
     context = {
         "job": job,
@@ -129,6 +130,20 @@ def job_download(request: HttpRequest, pk, fmt: str) -> HttpResponse:
     name = (job.title or job.kind).replace(".", "_").replace('"', "")
     response["Content-Disposition"] = f'attachment; filename="{name}{download.suffix}"'
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    preferences, _ = Preferences.objects.get_or_create(user=request.user)
+    # An unticked box sends nothing, so an empty POST is still a submission.
+    data = request.POST if request.method == "POST" else None
+    form = PreferencesForm(data, instance=preferences)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved.")
+        return redirect("jobs:notification_settings")
+    context = {"form": form, "away_seconds": settings.JOB_NOTIFY_AWAY_SECONDS}
+    return render(request, "jobs/settings_notifications.html", context)
 
 
 def owned_document(request: HttpRequest, pk) -> Document:

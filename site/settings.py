@@ -181,6 +181,33 @@ LOGGING = {
     "loggers": {"django_q": {"level": env_str("Q_LOG_LEVEL", "INFO")}},
 }
 
+# E-mail: printed to the console unless an SMTP server is configured.
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": env_str("EMAIL_HOST"),
+                "port": env_int("EMAIL_PORT", 587),
+                "username": env_str("EMAIL_HOST_USER"),
+                "password": env_str("EMAIL_HOST_PASSWORD"),
+                "use_tls": env_bool("EMAIL_USE_TLS", default=True),
+                "timeout": env_int("EMAIL_TIMEOUT", 10),
+            },
+        }
+        if env_str("EMAIL_HOST")
+        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    )
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Long jobs <noreply@localhost>")
+# Links in e-mails point here.
+SITE_URL = env_str(
+    "SITE_URL",
+    f"https://{os.environ['RAILWAY_PUBLIC_DOMAIN']}"
+    if os.environ.get("RAILWAY_PUBLIC_DOMAIN")
+    else "http://localhost:8000",
+)
+
 # --- Jobs -------------------------------------------------------------------------
 
 # Each module listed here defines one job kind; adding a kind touches no engine code.
@@ -191,6 +218,9 @@ JOB_KIND_MODULES = [
 ]
 # How often the job page polls for progress, in seconds.
 JOB_POLL_SECONDS = env_float("JOB_POLL_SECONDS", 5.0)
+# A job that ends when its page has not polled for this long ended with its owner away:
+# they get an e-mail (unless they turned that off).
+JOB_NOTIFY_AWAY_SECONDS = env_float("JOB_NOTIFY_AWAY_SECONDS", 30.0)
 # A running job writes its progress at most this often (stage changes always write).
 JOB_PROGRESS_WRITE_SECONDS = env_float("JOB_PROGRESS_WRITE_SECONDS", 1.0)
 # Each kind's time budget, in seconds: a job past it stops at its next progress write

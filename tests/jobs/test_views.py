@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -100,7 +102,8 @@ class TestJobPage:
         assert page.status_code == fragment.status_code == 200
         assert b"<html" in page.content and b"<html" not in fragment.content
         body = fragment.content.decode()
-        assert body.lstrip().startswith('<section id="job-status"')
+        # The status section, after the tab's title that htmx takes from the fragment's root.
+        assert re.match(r'\s*<title>[^<]+</title>\s*<section id="job-status"', body)
         assert 'hx-trigger="every 5.0s' in body
         assert "visibilitychange" in body
         assert 'role="progressbar"' in body and 'aria-valuenow="42"' in body
