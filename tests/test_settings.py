@@ -1,0 +1,84 @@
+"""Production settings: refuse to start unsafe, and fit Railway."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+PRINT = (
+    "from django.conf import settings; import json; print(json.dumps({"
+    "'hosts': settings.ALLOWED_HOSTS, 'origins': settings.CSRF_TRUSTED_ORIGINS, "
+    "'debug': settings.DEBUG, 'storage': settings.STORAGES['staticfiles']['BACKEND'], "
+    "'secure': settings.SESSION_COOKIE_SECURE}))"
+)
+
+
+def django_settings(**env) -> subprocess.CompletedProcess:
+    """Load the settings in a fresh process with only these variables set."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("RAILWAY_", "DJANGO"))}
+    clean.pop("DEBUG", None)
+    clean.pop("SECRET_KEY", None)
+    clean.pop("APP_ENV", None)
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", PRINT],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+PRODUCTION = {"APP_ENV": "production", "DATABASE_URL": "postgres://u@db.invalid/x"}
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "SECRET_KEY must be set in production."),
+        ({"SECRET_KEY": "s" * 50, "DEBUG": "true"}, "DEBUG must be off in production."),
+    ],
+)
+def test_production_refuses_to_start_unsafe(env, message):
+    result = django_settings(**PRODUCTION, **env)
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_on_railway_it_is_production_and_trusts_its_own_domain():
+    result = django_settings(
+        RAILWAY_ENVIRONMENT_NAME="production",
+        RAILWAY_PUBLIC_DOMAIN="jobs.up.railway.app",
+        SECRET_KEY="s" * 50,
+        DATABASE_URL="postgres://u@db.invalid/x",
+    )
+
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded["debug"] is False and loaded["secure"] is True
+    assert {"jobs.up.railway.app", "healthcheck.railway.app"} <= set(loaded["hosts"])
+    assert loaded["origins"] == ["https://jobs.up.railway.app"]
+    # Compressed files with hashed names, served by whitenoise.
+    assert loaded["storage"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+def test_railway_config_matches_the_procfile():
+    procfile = dict(
+        line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line
+    )
+    web = json.loads((ROOT / "railway.json").read_text())["deploy"]
+    worker = json.loads((ROOT / "railway.worker.json").read_text())["deploy"]
+
+    assert web["healthcheckPath"] == "/health"
+    assert web["preDeployCommand"] == [procfile["release"]]
+    # No shell expansion needed: gunicorn binds to $PORT and runs $WEB_CONCURRENCY workers.
+    assert procfile["web"] == f"exec {web['startCommand']}"
+    assert procfile["worker"] == f"exec {worker['startCommand']}"
+    assert isinstance(worker["drainingSeconds"], int)
