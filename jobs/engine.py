@@ -20,6 +20,7 @@ from django_q.tasks import async_task, schedule
 from jobs import dispatch, locking, notifications
 from jobs.context import JobCancelled, JobContext, JobError
 from jobs.errors import is_outage
+from jobs.joblog import job_event
 from jobs.kinds import JobKind, get_kind
 from jobs.models import Job, JobCheckpoint, JobEvent
 
@@ -65,7 +66,7 @@ def _create(owner, kind: JobKind, params: dict, idempotency_key: str) -> Job:
         )
         enqueue(job)
         record(job, Job.Status.QUEUED)
-    logger.info("job queued id=%s kind=%s owner=%s", job.pk, job.kind, owner.pk)
+    job_event("queued", job, owner=owner.pk)
     return job
 
 
@@ -121,6 +122,8 @@ def _start(job: Job) -> Job:
         ]
     )
     record(job, Job.Status.RUNNING)
+    waited = (now - job.created_at).total_seconds()
+    job_event("started", job, waited_s=round(waited, 3))
     return job
 
 
@@ -155,7 +158,7 @@ def cancel(job: Job) -> bool:
             # it notices, which may be one step more.
             keep_partial(job, Job.Status.CANCELLED)
     if updated:
-        logger.info("job cancelled id=%s kind=%s", job.pk, job.kind)
+        job_event("cancelled", job)
     return bool(updated)
 
 
@@ -202,7 +205,7 @@ def retry(job: Job) -> bool:
             enqueue(job)
             record(job, Job.Status.QUEUED, "Retried by hand.")
     if updated:
-        logger.info("job retried id=%s kind=%s", job.pk, job.kind)
+        job_event("retried", job, by="hand")
     return bool(updated)
 
 
@@ -292,7 +295,7 @@ def execute(job: Job) -> str:
     except Exception as exc:
         status, result, retryable = Job.Status.FAILED, None, True
         if is_outage(exc):
-            logger.warning("job lost the database id=%s kind=%s: %s", job.pk, job.kind, exc)
+            job_event("lost-database", job, level=logging.WARNING, error=str(exc)[:200])
             error = "The connection to the database was lost; the job resumes from its last step."
         else:
             logger.exception("job crashed id=%s kind=%s", job.pk, job.kind)
@@ -307,14 +310,8 @@ def execute(job: Job) -> str:
     )
     if status in notifications.ENDINGS:
         notify(job)
-    logger.info(
-        "job finished id=%s kind=%s attempt=%s status=%s duration=%.2fs",
-        job.pk,
-        job.kind,
-        job.attempts,
-        status,
-        (timezone.now() - started).total_seconds(),
-    )
+    duration = round((timezone.now() - started).total_seconds(), 2)
+    job_event("finished", job, status=status, duration=f"{duration}s", duration_s=duration)
     return status
 
 
@@ -399,7 +396,7 @@ def recover_lost_jobs() -> dict[str, int]:
             if locking.held_by_a_live_worker(job.pk):
                 # Late heartbeats, but its worker still holds it: running it again would
                 # run it twice at once.
-                logger.warning("job silent but held id=%s kind=%s", job.pk, job.kind)
+                job_event("silent-but-held", job, level=logging.WARNING)
                 continue
             silent = (timezone.now() - job.heartbeat_at).total_seconds()
             if has_retries_left(job):
@@ -421,6 +418,6 @@ def recover_lost_jobs() -> dict[str, int]:
                 keep_partial(job, Job.Status.FAILED)
                 transaction.on_commit(lambda job=job: notify(job))
                 counts["failed"] += 1
-            logger.warning("job lost id=%s kind=%s attempt=%s", job.pk, job.kind, job.attempts)
+            job_event("worker-lost", job, level=logging.WARNING, silent_s=round(silent))
     counts["topped_up"] = top_up()
     return counts

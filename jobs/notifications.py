@@ -10,6 +10,7 @@ from django.core.mail import send_mail
 from django.db.models import Q
 from django.utils import timezone
 
+from jobs.joblog import job_event
 from jobs.models import Job
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def notify_if_away(job_id) -> bool:
         logger.exception("job notification failed id=%s", job.pk)
         Job.objects.filter(pk=job.pk).update(notified_at=None)
         return False
-    logger.info("job notification sent id=%s kind=%s status=%s", job.pk, job.kind, job.status)
+    job_event("notified", job, status=job.status)
     return True
 
 

@@ -82,3 +82,23 @@ def test_railway_config_matches_the_procfile():
     assert procfile["web"] == f"exec {web['startCommand']}"
     assert procfile["worker"] == f"exec {worker['startCommand']}"
     assert isinstance(worker["drainingSeconds"], int)
+
+
+def test_production_logs_one_json_object_per_job_event(tmp_path):
+    script = (
+        "import logging; from jobs.joblog import job_event; from jobs.models import Job; "
+        "job_event('finished', Job(kind='review', attempts=2), status='succeeded', duration_s=1.5)"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env={**os.environ, **PRODUCTION, "SECRET_KEY": "s" * 50, "DEBUG": "false"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    line = json.loads(result.stderr.strip().splitlines()[-1])
+    assert line["event"] == "finished" and line["kind"] == "review" and line["attempt"] == 2
+    assert line["duration_s"] == 1.5 and line["level"] == "INFO" and line["logger"] == "jobs.events"
+    assert line["message"].startswith("job finished id=")
