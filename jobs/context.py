@@ -56,8 +56,12 @@ class JobContext:
         self.writes = 0
         self._deadline = self._clock() + kind.budget_seconds
         # What earlier attempts finished: a step saved here is not done again.
-        self.saved: dict = dict(
-            JobCheckpoint.objects.filter(job_id=job.pk).values_list("key", "value")
+        # (None on a first attempt, which has nothing saved: one query less per job.)
+        first = job.attempts <= 1 and not job.attempt_offset
+        self.saved: dict = (
+            {}
+            if first
+            else dict(JobCheckpoint.objects.filter(job_id=job.pk).values_list("key", "value"))
         )
         self.reused = 0
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Func, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django_q.models import OrmQ
 
 from jobs.models import Job
 
@@ -65,16 +66,20 @@ def pick_locked() -> Job | None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DISPATCH_LOCK_KEY])
-    running = Job.objects.filter(status=Job.Status.RUNNING).count()
-    if running >= settings.MAX_CONCURRENT_JOBS:
-        raise Busy(f"{running} jobs running, the most allowed at once")
-    first = owners_in_line(startable()).first()
+    # The running count rides along with the first owner in line: one query for both.
+    running = Job.objects.filter(status=Job.Status.RUNNING).order_by().values("status")
+    count = Subquery(running.annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1])
+    first = owners_in_line(startable()).annotate(running=count).first()
     if first is None:
         return None
+    if (first["running"] or 0) >= settings.MAX_CONCURRENT_JOBS:
+        raise Busy(f"{first['running']} jobs running, the most allowed at once")
     return (
         startable()
         .filter(owner_id=first["owner_id"], priority=first["top"])
         .order_by("created_at")
+        # The owner comes along to know, at the end, whether they can be e-mailed.
+        .select_related("owner__preferences")
         .select_for_update(of=("self",))
         .first()
     )
@@ -105,3 +110,18 @@ def jobs_ahead(job: Job) -> int:
             continue
         ahead += min(row["waiting"], rounds + 1 if before_owner else rounds)
     return ahead
+
+
+def tasks_missing(broker) -> int:
+    """Startable jobs minus tasks waiting in the broker's queue, in one query."""
+    jobs = startable().order_by().values("pk")
+    tasks = OrmQ.objects.filter(key=broker.list_key, lock__lte=timezone.now()).values("pk")
+    with connection.cursor() as cursor:
+        jobs_sql, jobs_params = jobs.query.sql_with_params()
+        tasks_sql, tasks_params = tasks.query.sql_with_params()
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM ({jobs_sql}) j)"
+            f" - (SELECT COUNT(*) FROM ({tasks_sql}) t)",
+            [*jobs_params, *tasks_params],
+        )
+        return cursor.fetchone()[0]

@@ -85,7 +85,12 @@ def record(job: Job, status: str, message: str = "") -> None:
 def claim(job_id: str) -> Job | None:
     """Start this queued job now, whatever else waits. None when it is not queued."""
     with transaction.atomic():
-        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        job = (
+            Job.objects.select_related("owner__preferences")
+            .select_for_update(of=("self",))
+            .filter(pk=job_id)
+            .first()
+        )
         if job is None or job.status != Job.Status.QUEUED:
             return None
         return _start(job)
@@ -215,7 +220,7 @@ def top_up() -> int:
     Tasks are only the signal to start some job, so a surplus costs an idle task, while
     a shortfall would leave a job waiting for the next sweep.
     """
-    missing = dispatch.startable().count() - get_broker().queue_size()
+    missing = dispatch.tasks_missing(get_broker())
     for _ in range(max(0, missing)):
         async_task(RUN_TASK, task_name="dispatch")
     return max(0, missing)
@@ -308,7 +313,7 @@ def execute(job: Job) -> str:
     status = when_database_answers(
         lambda: conclude(job, context, status, result=result, error=error, retryable=retryable)
     )
-    if status in notifications.ENDINGS:
+    if status in notifications.ENDINGS and notifications.reachable(job.owner):
         notify(job)
     duration = round((timezone.now() - started).total_seconds(), 2)
     job_event("finished", job, status=status, duration=f"{duration}s", duration_s=duration)
@@ -365,13 +370,19 @@ class Heartbeat(threading.Thread):
 
     def run(self) -> None:
         try:
-            # Held until this thread's connection closes, by it or by the worker's death.
+            # Most jobs end within one beat: they never pay for the extra connection.
+            if self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
+                return
+            # Held until this thread's connection closes, by it or by the worker's death;
+            # the sweep leaves a job alone while a live session holds it.
             if locking.supported(connection):
                 locking.try_lock(connection, self.job_id)
-            while not self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
+            while True:
                 Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(
                     heartbeat_at=timezone.now()
                 )
+                if self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
+                    break
         except Exception:
             logger.exception("heartbeat failed id=%s", self.job_id)
         finally:

@@ -43,7 +43,7 @@ def notify_if_away(job_id) -> bool:
         .filter(Q(watched_at__isnull=True) | Q(watched_at__lt=away_since))
         .first()
     )
-    if job is None or not job.owner.email or not wants_email(job.owner):
+    if job is None or not reachable(job.owner):
         return False
     if not Job.objects.filter(pk=job.pk, notified_at__isnull=True).update(
         notified_at=timezone.now()
@@ -59,6 +59,11 @@ def notify_if_away(job_id) -> bool:
         return False
     job_event("notified", job, status=job.status)
     return True
+
+
+def reachable(user) -> bool:
+    """Whether the user can and wants to hear by e-mail."""
+    return bool(user.email) and wants_email(user)
 
 
 def wants_email(user) -> bool:

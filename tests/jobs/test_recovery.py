@@ -101,11 +101,13 @@ def test_a_job_survives_its_worker_being_killed(client, big_table, worker_env, t
     first = Worker(tmp_path / "first.log", env).start()
     try:
         job = start_profiling(client, make_user("survivor"), big_table)
+        started = Job.objects.get(pk=job.pk).heartbeat_at
         wait_for(
-            lambda: Job.objects.get(pk=job.pk).heartbeat_at > job.created_at,
+            lambda: Job.objects.get(pk=job.pk).heartbeat_at > started,
             timeout=5,
             what="a heartbeat",
         )
+        # The heartbeat thread takes the job's lock before its first beat.
         assert locking.held_by_a_live_worker(job.pk)
         wait_for(
             lambda: JobCheckpoint.objects.filter(job=job, key__startswith="profiled|").exists(),

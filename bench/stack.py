@@ -1,0 +1,103 @@
+"""What the benchmarks share: a scratch PostgreSQL database, and the real processes
+(qcluster, gunicorn) started on it and stopped afterwards, whatever happens."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+
+
+def database_url(name: str) -> str:
+    return f"{SERVER}/{name}"
+
+
+def setup_django(name: str, **env: str) -> None:
+    """Point this process at a fresh database `name`, migrated, and set Django up."""
+    import psycopg2
+
+    admin = psycopg2.connect(f"{SERVER}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    os.environ.update({"DATABASE_URL": database_url(name), **env})
+    sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def environment(**extra: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING", **extra}
+
+
+@contextlib.contextmanager
+def process(args: list[str], log: Path, **env: str):
+    """A child process in a session of its own, stopped (TERM, then KILL) on exit."""
+    with log.open("wb") as out:
+        child = subprocess.Popen(
+            args, cwd=ROOT, env=environment(**env), stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            yield child
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signal.SIGTERM)
+            try:
+                child.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait(5)
+
+
+def qcluster(log: Path, **env: str):
+    return process([sys.executable, "manage.py", "qcluster"], log, **env)
+
+
+def gunicorn(log: Path, port: int, workers: int, **env: str):
+    args = [
+        sys.executable, "-m", "gunicorn", "wsgi", "--pythonpath", "site",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "4",
+    ]  # fmt: skip
+    return process(args, log, **env)
+
+
+def wait_until(condition, timeout: float, interval: float = 0.05, what: str = "it"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(interval)
+    raise SystemExit(f"gave up waiting for {what} after {timeout} s")
+
+
+def machine() -> str:
+    cpus = os.cpu_count()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    model = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor(),
+    )  # fmt: skip
+    return f"{cpus} CPUs ({model}), {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
