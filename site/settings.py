@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_q",
+    # Serves the API docs page's Swagger UI from the app's own static files.
+    "ninja",
     "jobs",
 ]
 
