@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from jobs import engine
 from jobs.admin_pagination import EstimatedCountPaginator
 from jobs.kinds import get_kind, kind_choices
-from jobs.models import Job, JobCheckpoint, JobEvent
+from jobs.models import ApiToken, Job, JobCheckpoint, JobEvent
 from jobs.templatetags.job_tags import duration
 
 # Characters of a checkpoint's value shown on a job's page.
@@ -253,7 +253,7 @@ class JobAdmin(admin.ModelAdmin):
     def retry_jobs(self, request, queryset: QuerySet[Job]) -> None:
         retried = skipped = 0
         for job in queryset.order_by("created_at"):
-            if engine.retry(job):
+            if engine.retry(job, by=f"staff ({request.user})", enforce_limit=False):
                 retried += 1
             else:
                 skipped += 1
@@ -266,7 +266,7 @@ class JobAdmin(admin.ModelAdmin):
     def cancel_jobs(self, request, queryset: QuerySet[Job]) -> None:
         cancelled = skipped = 0
         for job in queryset.order_by("created_at"):
-            if engine.cancel(job):
+            if engine.cancel(job, by=f"staff ({request.user})"):
                 cancelled += 1
             else:
                 skipped += 1
@@ -368,3 +368,18 @@ def _id_prefix_bounds(term: str) -> tuple[uuid.UUID, uuid.UUID] | None:
 def _pretty_json(value) -> str:
     text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
     return format_html('<pre class="job-json">{}</pre>', text)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff see who holds API tokens and revoke one by deleting it; keys are never shown
+    (only their hashes are stored) and tokens are made by their users."""
+
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at")
+    list_select_related = ("user",)
+    search_fields = ("name", "user__username", "prefix")
+    readonly_fields = ("user", "name", "prefix", "created_at", "last_used_at")
+    exclude = ("key_hash",)
+
+    def has_add_permission(self, request) -> bool:
+        return False

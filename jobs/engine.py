@@ -42,17 +42,21 @@ def submit(*, owner, kind: JobKind, params: dict, idempotency_key: str = "") -> 
         existing = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
         if existing:
             return existing
+    check_active_limit(owner)
+    try:
+        return _create(owner, kind, params, idempotency_key)
+    except IntegrityError:
+        # Two submissions with one key raced; the other one won.
+        return Job.objects.get(owner=owner, idempotency_key=idempotency_key)
+
+
+def check_active_limit(owner) -> None:
     active = Job.objects.for_user(owner).active().count()
     if active >= settings.MAX_ACTIVE_JOBS_PER_USER:
         raise SubmitRefused(
             f"You already have {active} jobs queued or running, the most allowed at once. "
             "Wait for one to finish, or cancel one, then start this one."
         )
-    try:
-        return _create(owner, kind, params, idempotency_key)
-    except IntegrityError:
-        # Two submissions with one key raced; the other one won.
-        return Job.objects.get(owner=owner, idempotency_key=idempotency_key)
 
 
 def _create(owner, kind: JobKind, params: dict, idempotency_key: str) -> Job:
@@ -147,7 +151,7 @@ def finish(job: Job, status: str, *, result: dict | None = None, error: str = ""
     return bool(updated)
 
 
-def cancel(job: Job) -> bool:
+def cancel(job: Job, *, by: str = "its owner") -> bool:
     """Cancel a queued or running job. False when it had already ended: twice is harmless.
 
     A queued job's task finds it no longer queued and does nothing; a running one stops
@@ -158,12 +162,12 @@ def cancel(job: Job) -> bool:
             status=Job.Status.CANCELLED, finished_at=timezone.now(), message="Cancelled."
         )
         if updated:
-            record(job, Job.Status.CANCELLED, "Cancelled by its owner.")
+            record(job, Job.Status.CANCELLED, f"Cancelled by {by}.")
             # Shown at once; a running job's worker replaces it with what it holds when
             # it notices, which may be one step more.
             keep_partial(job, Job.Status.CANCELLED)
     if updated:
-        job_event("cancelled", job)
+        job_event("cancelled", job, by=by)
     return bool(updated)
 
 
@@ -189,10 +193,12 @@ def keep_partial(job: Job, status: str, saved: dict | None = None) -> None:
         Job.objects.filter(pk=job.pk, status=status).update(result=result)
 
 
-def retry(job: Job) -> bool:
+def retry(job: Job, *, by: str = "its owner", enforce_limit: bool = True) -> bool:
     """Queue a failed or cancelled job again, by its owner or staff. False if it is not
     ended that way. It starts over from its last completed step, with a fresh set of
-    automatic retries."""
+    automatic retries. An owner at the active-job limit is refused, as on submitting."""
+    if enforce_limit and job.status in (Job.Status.FAILED, Job.Status.CANCELLED):
+        check_active_limit(job.owner)
     with transaction.atomic():
         updated = Job.objects.filter(
             pk=job.pk, status__in=(Job.Status.FAILED, Job.Status.CANCELLED)
@@ -208,9 +214,9 @@ def retry(job: Job) -> bool:
         if updated:
             job.refresh_from_db()
             enqueue(job)
-            record(job, Job.Status.QUEUED, "Retried by hand.")
+            record(job, Job.Status.QUEUED, f"Retried by {by}.")
     if updated:
-        job_event("retried", job, by="hand")
+        job_event("retried", job, by=by)
     return bool(updated)
 
 

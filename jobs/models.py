@@ -75,6 +75,8 @@ class Job(models.Model):
                 name="job_queued_dispatch",
             ),
             models.Index(fields=["owner", "started_at"], name="job_owner_started"),
+            # The admin's newest-first list of everyone's jobs.
+            models.Index(fields=["-created_at"], name="job_created"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -106,7 +106,12 @@ def job_cancel(request: HttpRequest, pk) -> HttpResponse:
 @require_POST
 def job_retry(request: HttpRequest, pk) -> HttpResponse:
     job = owned_job(request, pk)
-    if engine.retry(job):
+    try:
+        retried = engine.retry(job)
+    except engine.SubmitRefused as exc:
+        messages.error(request, str(exc))
+        return redirect(job)
+    if retried:
         messages.success(request, "The job was queued again; it resumes from its last step.")
     else:
         messages.info(request, f"Only a failed or cancelled job can be retried ({job.status}).")

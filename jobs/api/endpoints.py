@@ -169,12 +169,16 @@ def cancel_job(request: HttpRequest, job_id: str):
 @router.post(
     "/jobs/{job_id}/retry",
     url_name="job_retry",
-    response={202: JobOut, 409: ErrorOut, **JOB_ERRORS},
+    response={202: JobOut, 409: ErrorOut, 429: ErrorOut, **JOB_ERRORS},
 )
 def retry_job(request: HttpRequest, job_id: str):
     """Queue a failed or cancelled job again; it resumes from its last finished step."""
     job = owned_job(request, job_id)
-    if not engine.retry(job):
+    try:
+        retried = engine.retry(job)
+    except engine.SubmitRefused as exc:
+        raise ApiError(429, str(exc)) from None
+    if not retried:
         raise ApiError(
             409, f"Only a failed or cancelled job can be retried ({job.status}).", status=job.status
         )

@@ -236,7 +236,8 @@ def test_retry_queues_failed_and_cancelled_jobs_and_reports_the_others(staff_cli
         job.refresh_from_db()
         assert job.status == "queued"
         assert job.error == ""
-        assert JobEvent.objects.filter(job=job, name="queued", message="Retried by hand.").exists()
+        event = JobEvent.objects.filter(job=job, name="queued").last()
+        assert event.message.startswith("Retried by staff (")
     assert Job.objects.get(pk=succeeded.pk).status == "succeeded"
     assert Job.objects.get(pk=running.pk).status == "running"
     assert OrmQ.objects.count() == tasks + 2
@@ -460,3 +461,20 @@ def test_the_list_of_a_big_table_shows_an_estimate_without_counting(monkeypatch,
     assert "about 300 results" in body  # beside the search box
     assert len(response.context["cl"].result_list) == 100
     assert counted_jobs(queries) == []
+
+
+def test_staff_see_api_tokens_without_their_keys_and_revoke_them(staff_client):
+    from jobs import tokens
+    from jobs.models import ApiToken
+
+    owner = make_user("scripter")
+    token, key = tokens.create(owner, "ci")
+
+    page = staff_client.get(reverse("admin:jobs_apitoken_changelist")).content.decode()
+    detail = staff_client.get(reverse("admin:jobs_apitoken_change", args=[token.pk]))
+
+    assert "scripter" in page and token.prefix in page
+    assert key not in page and token.key_hash not in detail.content.decode()
+    assert staff_client.get(reverse("admin:jobs_apitoken_add")).status_code == 403
+    staff_client.post(reverse("admin:jobs_apitoken_delete", args=[token.pk]), {"post": "yes"})
+    assert not ApiToken.objects.exists()

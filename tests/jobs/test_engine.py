@@ -256,7 +256,16 @@ class TestRetries:
         assert OrmQ.objects.count() == 1
         assert engine.has_retries_left(Job(attempts=2, attempt_offset=1))
         assert not engine.retry(job), "only a failed or cancelled job is retried"
-        assert job.events.last().message == "Retried by hand."
+        assert job.events.last().message == "Retried by its owner."
+
+    def test_a_retry_by_its_owner_respects_the_active_job_limit(self, user, settings):
+        settings.MAX_ACTIVE_JOBS_PER_USER = 1
+        failed = make_job(user, kind="primes", params={"n": 10}, status=Job.Status.FAILED)
+        make_job(user, kind="primes", params={"n": 10})
+
+        with pytest.raises(engine.SubmitRefused, match="most allowed at once"):
+            engine.retry(failed)
+        assert engine.retry(failed, by="staff", enforce_limit=False)
 
     def test_the_job_page_shows_the_attempts(self, alice_client, user, settings):
         settings.MAX_JOB_RETRIES = 1
