@@ -1,6 +1,6 @@
 """Entry points for the django-q2 worker: they take ids and call domain code."""
 
-from jobs import engine
+from jobs import engine, retention
 
 
 def run_job(*label) -> str:
@@ -11,3 +11,7 @@ def run_job(*label) -> str:
 
 def recover_lost_jobs() -> dict[str, int]:
     return engine.recover_lost_jobs()
+
+
+def prune_old_jobs() -> dict[str, int]:
+    return retention.prune()

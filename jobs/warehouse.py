@@ -91,6 +91,10 @@ def _app_table_names() -> set[str]:
     names = {"django_migrations"}
     for model in apps.get_models(include_auto_created=True):
         names.add(model._meta.db_table)
+    # Cache tables (where worker clusters report that they are alive) are the app's too.
+    for cache in settings.CACHES.values():
+        if cache["BACKEND"].endswith("DatabaseCache"):
+            names.add(cache["LOCATION"])
     return names
 
 

@@ -126,6 +126,9 @@ if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
     }
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # An unreachable host fails a request (and /health) in seconds, not at a timeout.
+        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 else:
     if PRODUCTION:
         raise ImproperlyConfigured("DATABASE_URL must be set in production.")
@@ -319,4 +322,32 @@ Q_CLUSTER = {
     "save_limit": 1000,
     "catch_up": False,
     "label": "Task queue",
+    # How often a cluster checks its processes and reports itself alive (to /health);
+    # django-q2's default of 0.5 s doubles the writes for no gain.
+    "guard_cycle": 1,
 }
+
+# Operations: health, stats, retention.
+# Ended jobs, with their history and checkpoints, are deleted once they ended this many
+# days ago, and django-q2's task records of that age with them (a daily task, or
+# `manage.py prune_jobs`); failed jobs are kept longer, to look into. 0 for either
+# keeps those forever. Queued and running jobs are never deleted.
+JOB_CLEANUP_DAYS = env_int("JOB_CLEANUP_DAYS", 7)
+JOB_CLEANUP_FAILED_DAYS = env_int("JOB_CLEANUP_FAILED_DAYS", 30)
+# /health answers 503 while no worker cluster is alive. A web service whose health check
+# must pass while the worker is down (deployed separately) turns this off.
+HEALTH_REQUIRE_WORKER = env_bool("HEALTH_REQUIRE_WORKER", default=True)
+# django-q2 clusters report that they are alive through Django's cache. A table in the
+# app's own database lets the web process see clusters running in other processes and
+# machines (a per-process memory cache would not); `createcachetable` creates it.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "cluster_status": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "django_q_cluster_status",
+        # Each cluster's entry lasts 3 s unless renewed; the list of clusters must not
+        # lapse under the default 300 s, or a check could find it empty for an instant.
+        "TIMEOUT": None,
+    },
+}
+Q_CLUSTER["cache"] = "cluster_status"

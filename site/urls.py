@@ -12,6 +12,7 @@ urlpatterns = [
     path("settings/tokens/", api_views.token_settings, name="api_tokens"),
     path("settings/tokens/<int:pk>/revoke/", api_views.token_revoke, name="api_token_revoke"),
     path("", include("jobs.urls")),
+    path("", include("jobs.ops_urls")),
 ]
 
 handler500 = "jobs.errors.server_error"
