@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, Func, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Func, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django_q.models import OrmQ
 
@@ -68,7 +68,11 @@ def pick_locked() -> Job | None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DISPATCH_LOCK_KEY])
     # The running count rides along with the first owner in line: one query for both.
     running = Job.objects.filter(status=Job.Status.RUNNING).order_by().values("status")
-    count = Subquery(running.annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1])
+    count = Subquery(
+        running.annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField())).values(
+            "n"
+        )[:1]
+    )
     first = owners_in_line(startable()).annotate(running=count).first()
     if first is None:
         return None
