@@ -251,29 +251,38 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry", permissions=["change"])
     def retry_jobs(self, request, queryset: QuerySet[Job]) -> None:
-        retried = skipped = 0
-        for job in queryset.order_by("created_at"):
-            if engine.retry(job, by=f"staff ({request.user})", enforce_limit=False):
-                retried += 1
-            else:
-                skipped += 1
-        text = f"Retried {_jobs(retried)}."
-        if skipped:
-            text += f" Skipped {_jobs(skipped)} not failed or cancelled."
-        self.message_user(request, text, messages.SUCCESS if retried else messages.WARNING)
+        by = f"staff ({request.user})"
+        self._apply(
+            request,
+            queryset,
+            lambda job: engine.retry(job, by=by, enforce_limit=False),
+            done="Retried",
+            skipped="not failed or cancelled",
+        )
 
     @admin.action(description="Cancel", permissions=["change"])
     def cancel_jobs(self, request, queryset: QuerySet[Job]) -> None:
-        cancelled = skipped = 0
+        by = f"staff ({request.user})"
+        self._apply(
+            request,
+            queryset,
+            lambda job: engine.cancel(job, by=by),
+            done="Cancelled",
+            skipped="already ended",
+        )
+
+    def _apply(self, request, queryset, action, *, done: str, skipped: str) -> None:
+        """Run `action` on each job, oldest first, and say how many it applied to."""
+        applied = passed = 0
         for job in queryset.order_by("created_at"):
-            if engine.cancel(job, by=f"staff ({request.user})"):
-                cancelled += 1
+            if action(job):
+                applied += 1
             else:
-                skipped += 1
-        text = f"Cancelled {_jobs(cancelled)}."
-        if skipped:
-            text += f" Skipped {_jobs(skipped)} already ended."
-        self.message_user(request, text, messages.SUCCESS if cancelled else messages.WARNING)
+                passed += 1
+        text = f"{done} {_jobs(applied)}."
+        if passed:
+            text += f" Skipped {_jobs(passed)} {skipped}."
+        self.message_user(request, text, messages.SUCCESS if applied else messages.WARNING)
 
     @admin.action(description="Run again with the same inputs", permissions=["change"])
     def run_again(self, request, queryset: QuerySet[Job]) -> None:

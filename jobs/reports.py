@@ -56,6 +56,13 @@ def stream_into(ctx: JobContext, label: str, messages: list[dict]) -> str:
     return ai.complete(messages, on_progress=on_progress, on_wait=on_wait)
 
 
+def ask(ctx: JobContext, label: str, system: str, user: str) -> str:
+    """One model answer to a system prompt and a user message, streamed into the stage."""
+    return stream_into(
+        ctx, label, [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    )
+
+
 def quote_line(anchor: dict, document: str | None = None) -> str:
     where = f"{document}, " if document else ""
     return f"> “{anchor['quote']}” ({where}characters {anchor['start']}–{anchor['end']})"

@@ -10,10 +10,10 @@ from jobs.models import Document
 from jobs.reports import (
     MAX_INPUT_CHARS,
     REPORT_DOWNLOADS,
+    ask,
     deep_dive_markdown,
     engine_name,
     load_documents,
-    stream_into,
 )
 
 STAGES = (
@@ -48,17 +48,12 @@ def run(ctx: JobContext, params: dict) -> dict:
     if ai.configured():
         overview = ctx.checkpoint(
             "overview",
-            lambda: stream_into(
+            lambda: ask(
                 ctx,
                 "Writing the overview",
-                [
-                    {"role": "system", "content": OVERVIEW_PROMPT},
-                    {
-                        "role": "user",
-                        "content": f"Objective: {objective}\n\nDocument: {document.title}\n\n"
-                        + document.text[:MAX_INPUT_CHARS],
-                    },
-                ],
+                OVERVIEW_PROMPT,
+                f"Objective: {objective}\n\nDocument: {document.title}\n\n"
+                + document.text[:MAX_INPUT_CHARS],
             ),
         )
     else:

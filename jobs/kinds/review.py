@@ -9,10 +9,10 @@ from jobs.kinds import JobKind, Stage
 from jobs.reports import (
     MAX_INPUT_CHARS,
     REPORT_DOWNLOADS,
+    ask,
     engine_name,
     load_documents,
     review_markdown,
-    stream_into,
 )
 
 STAGES = (
@@ -63,13 +63,11 @@ def run(ctx: JobContext, params: dict) -> dict:
     if ai.configured():
         summary = ctx.checkpoint(
             "summary",
-            lambda: stream_into(
+            lambda: ask(
                 ctx,
                 "Writing the executive summary",
-                [
-                    {"role": "system", "content": SYNTHESIS_PROMPT},
-                    {"role": "user", "content": synthesis_input(question, analyses, themes)},
-                ],
+                SYNTHESIS_PROMPT,
+                synthesis_input(question, analyses, themes),
             ),
         )
     else:
@@ -99,17 +97,12 @@ def analyse(ctx: JobContext, question, phrases, document, item) -> dict:
     analysis = reviewing.analyse_document(question, phrases, document.title, document.text, item)
     analysis["document_id"] = document.pk
     if ai.configured():
-        analysis["summary"] = stream_into(
+        analysis["summary"] = ask(
             ctx,
             f"Summarising “{document.title}”",
-            [
-                {"role": "system", "content": SUMMARY_PROMPT},
-                {
-                    "role": "user",
-                    "content": f"Question: {question}\n\nDocument: {document.title}\n\n"
-                    + document.text[:MAX_INPUT_CHARS],
-                },
-            ],
+            SUMMARY_PROMPT,
+            f"Question: {question}\n\nDocument: {document.title}\n\n"
+            + document.text[:MAX_INPUT_CHARS],
         )
     return analysis
 
