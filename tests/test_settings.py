@@ -77,6 +77,10 @@ def test_railway_config_matches_the_procfile():
     worker = json.loads((ROOT / "railway.worker.json").read_text())["deploy"]
 
     assert web["healthcheckPath"] == "/health"
+    # Hashed, compressed static files exist only once collected, at build time.
+    assert json.loads((ROOT / "railway.json").read_text())["build"]["buildCommand"] == (
+        "python manage.py collectstatic --noinput"
+    )
     assert web["preDeployCommand"] == [procfile["release"]]
     # No shell expansion needed: gunicorn binds to $PORT and runs $WEB_CONCURRENCY workers.
     assert procfile["web"] == f"exec {web['startCommand']}"
