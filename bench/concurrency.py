@@ -16,19 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from stack import machine, qcluster, setup_django, wait_until
-
-
-def tree(pid: int) -> list[int]:
-    """The process and all its descendants."""
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        children = Path(f"/proc/{current}/task/{current}/children")
-        if children.exists():
-            todo += [int(child) for child in children.read_text().split()]
-    return found
+from stack import machine, qcluster, setup_django, tree, wait_until
 
 
 def memory_kib(pids: list[int]) -> tuple[int, int]:

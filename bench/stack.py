@@ -69,12 +69,54 @@ def qcluster(log: Path, **env: str):
     return process([sys.executable, "manage.py", "qcluster"], log, **env)
 
 
-def gunicorn(log: Path, port: int, workers: int, **env: str):
+def gunicorn(log: Path, port: int, workers: int, *options: str, **env: str):
+    """gunicorn with the Procfile's web settings (gunicorn.conf.py), on `port`; `options`
+    override them."""
     args = [
         sys.executable, "-m", "gunicorn", "wsgi", "--pythonpath", "site",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "4",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), *options,
     ]  # fmt: skip
     return process(args, log, **env)
+
+
+def tree(pid: int) -> list[int]:
+    """The process and all its descendants."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        children = Path(f"/proc/{current}/task/{current}/children")
+        if children.exists():
+            todo += [int(child) for child in children.read_text().split()]
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time these processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    """Every process of the local PostgreSQL server (its backends included)."""
+    return [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and _comm(entry) == "postgres"
+    ]
+
+
+def _comm(entry: Path) -> str:
+    try:
+        return (entry / "comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def wait_until(condition, timeout: float, interval: float = 0.05, what: str = "it"):

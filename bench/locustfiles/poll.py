@@ -1,8 +1,12 @@
 """Locust users that each poll one running job's status fragment every 5 seconds.
 
-`constant_pacing(5)` starts each user's requests 5 s apart whatever the response time,
-so arrivals come at the polling rate (open loop per user) instead of as fast as the
-server answers. Sessions come from the file bench/poll.py writes.
+Each user's polls are due 5 s apart whatever the response time, so arrivals come at
+the polling rate (open loop per user) instead of as fast as the server answers. Each user
+first waits a random part of the interval, so that polls arrive spread out as those of
+people who opened their pages at different moments do. (Locust spawns users in batches
+once a second, and its `constant_pacing` counts from the user's start, on_start
+included: with it, every batch polled in one burst, which is what the first figures
+measured.) Sessions come from the file bench/poll.py writes.
 """
 
 from __future__ import annotations
@@ -10,20 +14,29 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
+import time
 
-from locust import FastHttpUser, constant_pacing, task
+import gevent
+from locust import FastHttpUser, task
 
+INTERVAL = float(os.environ.get("POLL_INTERVAL", "5"))
 SESSIONS = json.loads(open(os.environ["POLL_SESSIONS"]).read())  # noqa: SIM115
 NEXT = itertools.count()
 
 
 class Poller(FastHttpUser):
-    wait_time = constant_pacing(5)
-
     def on_start(self) -> None:
         me = SESSIONS[next(NEXT) % len(SESSIONS)]
         self.url = f"/jobs/{me['job']}/"
         self.headers = {"Cookie": f"sessionid={me['session']}", "HX-Request": "true"}
+        gevent.sleep(random.uniform(0, INTERVAL))
+        self.due = time.monotonic()
+
+    def wait_time(self) -> float:
+        # Due one interval after the last poll was due, not after it was answered.
+        self.due += INTERVAL
+        return max(0.0, self.due - time.monotonic())
 
     @task
     def poll(self) -> None:
