@@ -21,15 +21,6 @@ ENDINGS = {
 }
 
 
-def mark_watched(job: Job) -> None:
-    """Note that the owner's page is open on the job; at most one write per interval."""
-    now = timezone.now()
-    interval = timedelta(seconds=settings.JOB_NOTIFY_AWAY_SECONDS / 3)
-    if job.is_active and (job.watched_at is None or now - job.watched_at > interval):
-        Job.objects.filter(pk=job.pk).update(watched_at=now)
-        job.watched_at = now
-
-
 def notify_if_away(job_id) -> bool:
     """E-mail the owner that the job ended, unless they watched it end or opted out.
 

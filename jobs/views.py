@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from jobs import dispatch, documents, engine, notifications
+from jobs import dispatch, documents, engine, watching
 from jobs.documents import DocumentError
 from jobs.forms import DocumentPasteForm, DocumentUploadForm, JobFilterForm, PreferencesForm
 from jobs.kinds import all_kinds, get_kind, stage_states
@@ -79,7 +79,7 @@ def idempotency_key(request: HttpRequest) -> str:
 @require_GET
 def job_detail(request: HtmxHttpRequest, pk) -> HttpResponse:
     job = owned_job(request, pk)
-    notifications.mark_watched(job)
+    watching.mark(job)
     kind = get_kind(job.kind)
     context = {
         "job": job,

@@ -242,6 +242,9 @@ JOB_POLL_SECONDS = env_float("JOB_POLL_SECONDS", 5.0)
 # A job that ends when its page has not polled for this long ended with its owner away:
 # they get an e-mail (unless they turned that off).
 JOB_NOTIFY_AWAY_SECONDS = env_float("JOB_NOTIFY_AWAY_SECONDS", 30.0)
+# Each web process writes the marks of the pages that polled in one UPDATE this often,
+# so that a poll costs no write of its own (jobs/watching.py); 0 writes them at once.
+JOB_WATCH_FLUSH_SECONDS = env_float("JOB_WATCH_FLUSH_SECONDS", 5.0)
 # A running job writes its progress at most this often (stage changes always write).
 JOB_PROGRESS_WRITE_SECONDS = env_float("JOB_PROGRESS_WRITE_SECONDS", 1.0)
 # Each kind's time budget, in seconds: a job past it stops at its next progress write

@@ -181,3 +181,13 @@ def pytest_runtest_makereport(item, call):
 def fast_password_hashing(settings):
     # The real hasher is slow by design; tests log in hundreds of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def stop_watch_mark_writer():
+    # A writer thread started by a poll holds a database connection of its own, which
+    # must not outlive the test (it would block dropping the test database).
+    yield
+    from jobs import watching
+
+    watching.stop_writer()
