@@ -123,7 +123,8 @@ def main() -> None:
     sessions = out / "sessions.json"
     make_sessions(max(args.users), sessions)
     print(f"machine: {machine()}")
-    print(f"gunicorn: {args.web_workers} workers {args.gunicorn}, DEBUG off; logs in {out}")
+    shape = args.gunicorn or "--threads 4"
+    print(f"gunicorn: {args.web_workers} workers, {shape}, DEBUG off; logs in {out}")
     # With DEBUG off, pages name static files by their hashed names, from the manifest.
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],

@@ -70,11 +70,11 @@ def qcluster(log: Path, **env: str):
 
 
 def gunicorn(log: Path, port: int, workers: int, *options: str, **env: str):
-    """gunicorn with the Procfile's web settings (gunicorn.conf.py), on `port`; `options`
-    override them."""
+    """gunicorn as the Procfile runs it (4 threads a worker), on `port`; `options` such
+    as `--threads 1` or `--worker-class sync` override that."""
     args = [
         sys.executable, "-m", "gunicorn", "wsgi", "--pythonpath", "site",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), *options,
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "4", *options,
     ]  # fmt: skip
     return process(args, log, **env)
 
@@ -136,7 +136,18 @@ def machine() -> str:
          if line.startswith("model name")),
         platform.processor(),
     )  # fmt: skip
-    return f"{cpus} CPUs ({model}), {memory:.0f} GiB, Python {platform.python_version()}"
+    return (
+        f"{cpus} CPUs ({model}), {memory:.0f} GiB, Python {platform.python_version()}, "
+        f"calibration {calibration():.2f} s"
+    )
+
+
+def calibration() -> float:
+    """CPU seconds of a fixed pure-Python loop: machines of one name differ from day to
+    day (a virtual CPU's share), so figures compare only alongside this number."""
+    started = time.process_time()
+    sum(i * i for i in range(10**7))
+    return time.process_time() - started
 
 
 def percentile(values: list[float], fraction: float) -> float:
