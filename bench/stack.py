@@ -30,7 +30,9 @@ def setup_django(name: str, **env: str) -> None:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cursor.execute(f'CREATE DATABASE "{name}"')
     admin.close()
-    os.environ.update({"DATABASE_URL": database_url(name), **env})
+    # The bench's own process logs only what goes wrong: its output is the figures.
+    quiet = {"LOG_LEVEL": "WARNING", "Q_LOG_LEVEL": "WARNING"}
+    os.environ.update({"DATABASE_URL": database_url(name), **quiet, **env})
     sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
     import django

@@ -1,3 +1,5 @@
+import gc
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
@@ -16,6 +18,11 @@ class JobsConfig(AppConfig):
         from jobs.kinds import all_kinds
 
         all_kinds()
+        # Then keep the garbage collector off those objects: a full collection writes to
+        # every object it visits, so a forked worker copied most of the shared pages on
+        # its first job (measured: 57 MiB of private memory per running job, 25 MiB with
+        # the freeze). They live as long as the process anyway.
+        gc.freeze()
 
 
 def create_cache_tables(sender, using="default", **kwargs) -> None:
