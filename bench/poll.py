@@ -2,7 +2,7 @@
 polling their running job every 5 seconds, through gunicorn on PostgreSQL.
 
     .venv/bin/pip install -r bench/requirements.txt
-    .venv/bin/python bench/poll.py [--users 400 2000] [--seconds 60] [--web-workers 2]
+    .venv/bin/python bench/poll.py [--users 400 2000] [--seconds 60] [--web-workers N]
 
 Targets: 2,000 users (400 requests/s) with p99 under 100 ms on this 2-core machine.
 """
@@ -25,6 +25,7 @@ from stack import (
     cpu_seconds,
     environment,
     gunicorn,
+    gunicorn_shape,
     machine,
     postgres_pids,
     process,
@@ -113,7 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, nargs="+", default=[400, 2000])
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-workers", type=int, help="default: gunicorn.conf.py's")
     parser.add_argument(
         "--gunicorn", default="", help="more gunicorn options, e.g. '--threads 8 --keep-alive 10'"
     )
@@ -123,8 +124,8 @@ def main() -> None:
     sessions = out / "sessions.json"
     make_sessions(max(args.users), sessions)
     print(f"machine: {machine()}")
-    shape = args.gunicorn or "--threads 4"
-    print(f"gunicorn: {args.web_workers} workers, {shape}, DEBUG off; logs in {out}")
+    shape = gunicorn_shape(args.web_workers, args.gunicorn)
+    print(f"gunicorn: {shape}, DEBUG off; logs in {out}")
     # With DEBUG off, pages name static files by their hashed names, from the manifest.
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],

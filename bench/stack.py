@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import runpy
 import signal
 import subprocess
 import sys
@@ -71,14 +72,21 @@ def qcluster(log: Path, **env: str):
     return process([sys.executable, "manage.py", "qcluster"], log, **env)
 
 
-def gunicorn(log: Path, port: int, workers: int, *options: str, **env: str):
-    """gunicorn as the Procfile runs it (4 threads a worker), on `port`; `options` such
-    as `--threads 1` or `--worker-class sync` override that."""
+def gunicorn(log: Path, port: int, workers: int | None, *options: str, **env: str):
+    """gunicorn as the Procfile runs it (gunicorn.conf.py), on `port`; `workers` and
+    `options` such as `--threads 1` or `--worker-class sync` override the file."""
     args = [
-        sys.executable, "-m", "gunicorn", "wsgi", "--pythonpath", "site",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "4", *options,
+        sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+        "--bind", f"127.0.0.1:{port}", *(["--workers", str(workers)] if workers else []),
+        *options,
     ]  # fmt: skip
     return process(args, log, **env)
+
+
+def gunicorn_shape(workers: int | None, options: str = "") -> str:
+    """What the web server runs: the config file's workers and threads, or the override."""
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    return f"{workers or config['workers']} workers x {config['threads']} threads {options}"
 
 
 def tree(pid: int) -> list[int]:

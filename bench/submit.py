@@ -21,7 +21,15 @@ import time
 import urllib.request
 from pathlib import Path
 
-from stack import ROOT, environment, gunicorn, machine, setup_django, wait_until
+from stack import (
+    ROOT,
+    environment,
+    gunicorn,
+    gunicorn_shape,
+    machine,
+    setup_django,
+    wait_until,
+)
 
 PORT = 8712
 USERS = 50
@@ -75,14 +83,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-workers", type=int, help="default: gunicorn.conf.py's")
     args = parser.parse_args()
     setup_django("longjobs_bench_submit", LOG_LEVEL="WARNING")
     out = Path(tempfile.mkdtemp(prefix="bench-submit-"))
     users = out / "users.json"
     table = make_users(users)
     print(f"machine: {machine()}")
-    print(f"gunicorn: {args.web_workers} workers x 4 threads, DEBUG off, no worker running")
+    shape = gunicorn_shape(args.web_workers)
+    print(f"gunicorn: {shape}, DEBUG off, no worker running")
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT, env=environment(DEBUG="false"), check=True,

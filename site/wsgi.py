@@ -1,4 +1,4 @@
-"""WSGI entry point: `gunicorn wsgi --pythonpath site` (site/ is a folder on sys.path)."""
+"""WSGI entry point, for `gunicorn --config gunicorn.conf.py` (site/ is a folder on sys.path)."""
 
 import os
 

@@ -106,3 +106,69 @@ def test_production_logs_one_json_object_per_job_event(tmp_path):
     assert line["event"] == "finished" and line["kind"] == "review" and line["attempt"] == 2
     assert line["duration_s"] == 1.5 and line["level"] == "INFO" and line["logger"] == "jobs.events"
     assert line["message"].startswith("job finished id=")
+
+
+def web_command() -> list[str]:
+    """The Procfile's web command, as Railway and honcho run it (without the shell's exec)."""
+    web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if "web:" in line)
+    return web.removeprefix("web: exec ").split()
+
+
+def gunicorn_config(**env) -> dict:
+    """The settings the Procfile's config file gives, loaded in a fresh process."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("WEB_", "PORT"))}
+    script = (
+        "import json, runpy; c = runpy.run_path('gunicorn.conf.py'); print(json.dumps({k: c[k] "
+        "for k in ('bind', 'workers', 'threads', 'wsgi_app', 'pythonpath')}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_web_server_runs_two_processes_a_core_with_two_threads_each():
+    config = gunicorn_config(PORT="8123")
+
+    assert config["bind"] == ["0.0.0.0:8123"]
+    assert config["workers"] == min(2 * len(os.sched_getaffinity(0)), 8)
+    assert config["threads"] == 2
+    assert config["wsgi_app"] == "wsgi" and config["pythonpath"] == "site"
+    overridden = gunicorn_config(PORT="8123", WEB_CONCURRENCY="3", WEB_THREADS="5")
+    assert (overridden["workers"], overridden["threads"]) == (3, 5)
+
+
+def test_the_web_command_serves_the_app(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": "1"}
+    with (tmp_path / "web.log").open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", *web_command()], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    page = urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/")
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        pytest.fail((tmp_path / "web.log").read_text())
+                    time.sleep(0.2)
+            assert page.status == 200
+            assert b'name="password"' in page.read()
+        finally:
+            server.terminate()
+            server.wait(30)
