@@ -86,7 +86,8 @@ def gunicorn(log: Path, port: int, workers: int | None, *options: str, **env: st
 def gunicorn_shape(workers: int | None, options: str = "") -> str:
     """What the web server runs: the config file's workers and threads, or the override."""
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    return f"{workers or config['workers']} workers x {config['threads']} threads {options}"
+    shape = f"{workers or config['workers']} workers x {config['threads']} threads"
+    return f"{shape}, then {options}" if options else shape
 
 
 def tree(pid: int) -> list[int]:

@@ -84,20 +84,22 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--web-workers", type=int, help="default: gunicorn.conf.py's")
+    parser.add_argument("--gunicorn", default="", help="more gunicorn options: '--threads 4'")
     args = parser.parse_args()
     setup_django("longjobs_bench_submit", LOG_LEVEL="WARNING")
     out = Path(tempfile.mkdtemp(prefix="bench-submit-"))
     users = out / "users.json"
     table = make_users(users)
     print(f"machine: {machine()}")
-    shape = gunicorn_shape(args.web_workers)
+    shape = gunicorn_shape(args.web_workers, args.gunicorn)
     print(f"gunicorn: {shape}, DEBUG off, no worker running")
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT, env=environment(DEBUG="false"), check=True,
     )  # fmt: skip
     limits = {"DEBUG": "false", "MAX_ACTIVE_JOBS_PER_USER": "100000000"}
-    with gunicorn(out / "gunicorn.log", PORT, args.web_workers, **limits):
+    options = args.gunicorn.split()
+    with gunicorn(out / "gunicorn.log", PORT, args.web_workers, *options, **limits):
         wait_until(_up, timeout=30, what="gunicorn")
         for path in ("form", "api"):
             for clients in args.clients:

@@ -133,12 +133,12 @@ def gunicorn_config(**env) -> dict:
     return json.loads(result.stdout)
 
 
-def test_the_web_server_runs_two_processes_a_core_with_two_threads_each():
+def test_the_web_server_runs_a_process_a_core_with_four_threads_each():
     config = gunicorn_config(PORT="8123")
 
     assert config["bind"] == ["0.0.0.0:8123"]
-    assert config["workers"] == min(2 * len(os.sched_getaffinity(0)), 8)
-    assert config["threads"] == 2
+    assert config["workers"] == min(len(os.sched_getaffinity(0)), 8)
+    assert config["threads"] == 4
     assert config["wsgi_app"] == "wsgi" and config["pythonpath"] == "site"
     overridden = gunicorn_config(PORT="8123", WEB_CONCURRENCY="3", WEB_THREADS="5")
     assert (overridden["workers"], overridden["threads"]) == (3, 5)
