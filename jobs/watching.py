@@ -8,9 +8,10 @@ poll stays at three queries (session, user, job) whatever the number of pages op
 Only the first mark after an absence (the page's first load, a phone coming back after
 the away time) is written in the request, so that it counts at once.
 
-A process that dies loses at most one interval of marks: the worst that follows is an
-e-mail to an owner who was in fact watching. JOB_WATCH_FLUSH_SECONDS=0 writes each mark
-at once, in the request (the tests use it; so can a process without threads).
+A process that dies loses at most one interval of renewals, which the next poll makes
+again: the mark lapses only if no renewal lands for the rest of the away time.
+JOB_WATCH_FLUSH_SECONDS=0 writes every mark in its request, for a server that must not
+start threads of its own.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def _ensure_writer() -> None:
     with _lock:
         if _writer is not None and _writer.is_alive():
             return
+        _stop.clear()
         _writer = threading.Thread(target=_write_until_stopped, name="watch-marks", daemon=True)
         _writer.start()
 
@@ -95,6 +97,10 @@ def stop_writer(timeout: float = 5.0) -> None:
         return
     _stop.set()
     _writer.join(timeout)
+    if _writer.is_alive():
+        # Still stuck writing: leave it the stop signal, and no second writer beside it.
+        logger.warning("The watch-mark writer did not stop within %s s.", timeout)
+        return
     _writer = None
     _stop.clear()
 
