@@ -18,8 +18,8 @@ import os
 wsgi_app = "wsgi"
 # site/ is a folder on sys.path, not a package (the standard library owns `site`).
 pythonpath = "site"
-# gunicorn binds to 0.0.0.0:$PORT by itself when PORT is set (Railway sets it).
-bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
+# No bind: gunicorn takes 0.0.0.0:$PORT by itself when PORT is set (Railway and
+# honcho set it), and keeps to 127.0.0.1:8000 otherwise.
 # One per core, at most 8 unless WEB_CONCURRENCY says otherwise: a container may see
 # every core of its host, and each worker holds its own copy of the app (~90 MB).
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(len(os.sched_getaffinity(0)), 8))

@@ -92,8 +92,11 @@ def run_locust(users: int, seconds: int, sessions: Path, out: Path, server: int)
     ]  # fmt: skip
     env = environment(POLL_SESSIONS=str(sessions), POLL_INTERVAL=str(POLL_SECONDS))
     with process(command, out / f"locust-{users}.log", **env) as locust:
-        groups = {"web": lambda: tree(server), "database": postgres_pids}
-        groups["load"] = lambda: tree(locust.pid)
+        groups = {
+            "web": lambda: tree(server),
+            "database": postgres_pids,
+            "load": lambda: tree(locust.pid),
+        }
         # Measure the middle of the steady state, away from the ramp and the stop.
         time.sleep(ramp + 2)
         window = seconds - 4
