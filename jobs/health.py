@@ -60,10 +60,12 @@ def check(now: datetime | None = None) -> Health:
 
 
 def alive_clusters() -> list[Stat]:
-    """The clusters that reported in the last few seconds and are not stopped.
+    """The clusters that reported in the last few seconds and can take work.
 
     Each cluster writes its status to the cache every half second, kept for 3 seconds, so
-    a dead one drops out by itself; one shutting down takes no new task and says so.
+    a dead one drops out by itself; one shutting down takes no new task and says so. One
+    still starting reports before it has spawned its workers (with none listed), so it
+    counts once it is up.
     """
-    gone = {str(Conf.STOPPING), str(Conf.STOPPED)}
-    return [stat for stat in Stat.get_all() if str(stat.status) not in gone]
+    not_ready = {str(Conf.STARTING), str(Conf.STOPPING), str(Conf.STOPPED)}
+    return [stat for stat in Stat.get_all() if str(stat.status) not in not_ready]
