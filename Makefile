@@ -21,10 +21,11 @@ setup: $(VENV)/.installed
 test: $(VENV)/.installed chromium
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
-# Lint and check formatting.
+# Lint, check formatting, and check that imports run one way (pyproject.toml's contracts).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Format the code in place.
 format: $(VENV)/.installed

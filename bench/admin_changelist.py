@@ -64,7 +64,7 @@ def fill(count: int) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from jobs.kinds import get_kind
+    from jobs.engine.registry import get_kind
     from jobs.models import Job
 
     users = [

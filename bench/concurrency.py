@@ -44,8 +44,8 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from jobs import engine
-    from jobs.kinds import get_kind
+    from jobs.engine import submitting
+    from jobs.engine.registry import get_kind
     from jobs.models import Document, Job
     from tests.fake_openai import FakeOpenAI, Script
 
@@ -84,7 +84,7 @@ def main() -> None:
                   f"RSS {idle_rss / 1024:.0f} MiB, PSS {idle_pss / 1024:.0f} MiB")  # fmt: skip
             started = time.monotonic()
             for n in range(args.jobs):
-                engine.submit(
+                submitting.submit(
                     owner=owner,
                     kind=kind,
                     params={"document_id": document.pk, "objective": f"effect {n}"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from jobs.kinds import JobKind, Stage
+from jobs.engine.registry import JobKind, Stage
 
 
 def bare_task() -> None:

@@ -29,8 +29,8 @@ def main() -> None:
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
-    from jobs import engine
-    from jobs.kinds import get_kind
+    from jobs.engine import submitting
+    from jobs.engine.registry import get_kind
     from jobs.models import Job
 
     poll = args.poll or str(settings.Q_CLUSTER["poll"])
@@ -42,7 +42,7 @@ def main() -> None:
     with qcluster(log, JOB_PROCESSING_INTERVAL=poll, **ENV):
         time.sleep(4)  # the cluster up and idle
         for _ in range(args.samples):
-            job = engine.submit(owner=owner, kind=kind, params={})
+            job = submitting.submit(owner=owner, kind=kind, params={})
             wait_until(
                 lambda job=job: Job.objects.filter(pk=job.pk, started_at__isnull=False).exists(),
                 timeout=30,

@@ -4,7 +4,7 @@
         .venv/bin/python bench/profile_million_rows.py [--rows 1000000]
 
 Creates the database if needed, loads the demo table (unless it already has the rows),
-runs one semantic-model job in this process through engine.run_job, and prints the
+runs one semantic-model job in this process through running.run_queued_job, and prints the
 duration of each stage, the number of progress writes and the peak memory.
 """
 
@@ -34,8 +34,9 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from jobs import demo_data, engine
-    from jobs.kinds import get_kind
+    from jobs.analysis.tables import demo_data
+    from jobs.engine import running, submitting
+    from jobs.engine.registry import get_kind
     from jobs.models import JobEvent
 
     if connection.vendor != "postgresql":
@@ -47,9 +48,9 @@ def main() -> None:
         print(f"loaded {args.rows:,} rows in {time.perf_counter() - started:.1f} s")
     owner, _ = get_user_model().objects.get_or_create(username="bench")
     params = demo_data.demo_tables()[0].as_params()
-    job = engine.submit(owner=owner, kind=get_kind("semantic_model"), params=params)
+    job = submitting.submit(owner=owner, kind=get_kind("semantic_model"), params=params)
     started = time.perf_counter()
-    status = engine.run_job(str(job.pk))
+    status = running.run_queued_job(str(job.pk))
     elapsed = time.perf_counter() - started
     job.refresh_from_db()
     events = list(JobEvent.objects.filter(job=job).order_by("at", "id"))

@@ -45,7 +45,8 @@ def make_users(path: Path) -> str:
     from django.contrib.sessions.backends.db import SessionStore
     from django.utils.crypto import get_random_string
 
-    from jobs import demo_data, tokens
+    from jobs.analysis.tables import demo_data
+    from jobs.api import tokens
 
     demo_data.load(1000)
     table = f"default:{demo_data.SCHEMA}.{demo_data.LOANS}"

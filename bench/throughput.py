@@ -37,8 +37,8 @@ def main() -> None:
     from django_q.models import OrmQ
     from django_q.tasks import async_task
 
-    from jobs import engine
-    from jobs.kinds import get_kind
+    from jobs.engine import submitting
+    from jobs.engine.registry import get_kind
     from jobs.models import Job
 
     logs = Path(tempfile.mkdtemp(prefix="bench-throughput-"))
@@ -61,7 +61,7 @@ def main() -> None:
 
     settings.MAX_ACTIVE_JOBS_PER_USER = args.jobs
     for n in range(args.jobs):
-        engine.submit(owner=owners[n % len(owners)], kind=kind, params={})
+        submitting.submit(owner=owners[n % len(owners)], kind=kind, params={})
     done = drain(
         lambda: Job.objects.filter(status=Job.Status.SUCCEEDED).count(),
         args.jobs,

@@ -15,7 +15,7 @@ class JobsConfig(AppConfig):
         # the process that forks the worker processes: each worker then shares those
         # pages instead of importing a copy of its own on its first job (measured: about
         # 70 MiB less per running job, see docs/benchmarks.md).
-        from jobs.kinds import all_kinds
+        from jobs.engine.registry import all_kinds
 
         all_kinds()
         # Then keep the garbage collector off those objects: a full collection writes to
@@ -34,25 +34,8 @@ def create_cache_tables(sender, using="default", **kwargs) -> None:
 
 
 def schedule_recovery(sender, using="default", **kwargs) -> None:
-    """Every deploy's migrate schedules the cluster's own chores: looking for lost jobs
-    every minute, and pruning old ones daily."""
-    from django_q.models import Schedule
+    """Every deploy's migrate schedules the cluster's own chores, under their current
+    task paths: looking for lost jobs every minute, and pruning old ones daily."""
+    from jobs.engine.queue import ensure_schedules
 
-    Schedule.objects.using(using).update_or_create(
-        name="recover-lost-jobs",
-        defaults={
-            "func": "jobs.tasks.recover_lost_jobs",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
-    # Daily, from the first migrate on; a later deploy keeps the time of the next run.
-    Schedule.objects.using(using).update_or_create(
-        name="prune-old-jobs",
-        defaults={
-            "func": "jobs.tasks.prune_old_jobs",
-            "schedule_type": Schedule.DAILY,
-            "repeats": -1,
-        },
-    )
+    ensure_schedules(using)

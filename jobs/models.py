@@ -87,18 +87,12 @@ class Job(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.title or self.pk}"
+        return f"{self.kind} {self.title or self.pk}"
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 
         return reverse("jobs:detail", args=[self.pk])
-
-    def get_kind_display(self) -> str:
-        from jobs.kinds import get_kind
-
-        kind = get_kind(self.kind)
-        return kind.label if kind else self.kind
 
     @property
     def is_active(self) -> bool:

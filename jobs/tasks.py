@@ -1,17 +1,7 @@
-"""Entry points for the django-q2 worker: they take ids and call domain code."""
+"""The task paths that queue rows and schedules stored before the code moved to
+jobs/engine/tasks.py: a row queued under an old path still runs after a deploy."""
 
-from jobs import engine, retention
+from jobs.engine.tasks import prune_old_jobs, recover_lost_jobs
+from jobs.engine.tasks import start_next_job as run_job
 
-
-def run_job(*label) -> str:
-    """Start whichever job the dispatcher picks. The argument, when there is one, is the
-    id of the job whose submission queued this task: a label for the admin, no more."""
-    return engine.run_next_job()
-
-
-def recover_lost_jobs() -> dict[str, int]:
-    return engine.recover_lost_jobs()
-
-
-def prune_old_jobs() -> dict[str, int]:
-    return retention.prune()
+__all__ = ["prune_old_jobs", "recover_lost_jobs", "run_job"]

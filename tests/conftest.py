@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from jobs import demo_data
-from jobs.warehouse import TableRef
+from jobs.analysis.tables import demo_data
+from jobs.analysis.tables.warehouse import TableRef
 from tests.factories import PASSWORD, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,6 +188,6 @@ def stop_watch_mark_writer():
     # A writer thread started by a poll holds a database connection of its own, which
     # must not outlive the test (it would block dropping the test database).
     yield
-    from jobs import watching
+    from jobs.engine import watching
 
     watching.stop_writer()

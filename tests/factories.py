@@ -6,8 +6,8 @@ import itertools
 
 from django.contrib.auth import get_user_model
 
-from jobs import engine
-from jobs.kinds import get_kind
+from jobs.engine import submitting
+from jobs.engine.registry import get_kind
 from jobs.models import Job
 
 PASSWORD = "correct-horse-battery"
@@ -23,7 +23,7 @@ def make_job(owner=None, *, kind: str = "semantic_model", params: dict | None = 
     """A job row as the engine would write it; fields such as status override the defaults."""
     owner = owner or make_user()
     params = params or {"database": "default", "schema": "demo", "table": "loan_applications"}
-    job = engine.submit(owner=owner, kind=get_kind(kind), params=params)
+    job = submitting.submit(owner=owner, kind=get_kind(kind), params=params)
     if fields:
         Job.objects.filter(pk=job.pk).update(**fields)
         job.refresh_from_db()
@@ -37,7 +37,7 @@ def make_document(owner, title: str = "Notes", text: str = "Some text.", **field
 
 
 def demo_documents(owner) -> list:
-    from jobs.documents import add_demo_documents
+    from jobs.analysis.texts.documents import add_demo_documents
     from jobs.models import Document
 
     add_demo_documents(owner)

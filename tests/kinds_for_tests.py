@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
-from jobs.context import JobContext, JobError
-from jobs.kinds import JobKind, Stage
+from jobs.engine.context import JobContext, JobError
+from jobs.engine.registry import JobKind, Stage
 
 
 class CountForm(forms.Form):

@@ -18,11 +18,12 @@ from tests.conftest import ROOT, Worker, wait_for
 SUBMIT = """
 import json
 from django.contrib.auth.models import User
-from jobs import engine, warehouse
-from jobs.kinds import get_kind
+from jobs.engine import submitting
+from jobs.analysis.tables import warehouse
+from jobs.engine.registry import get_kind
 (table,) = [t for t in warehouse.list_all_tables() if t.table == "loan_applications"]
 owner = User.objects.get(username="demo")
-jobs = [engine.submit(owner=owner, kind=get_kind("semantic_model"), params=table.as_params())
+jobs = [submitting.submit(owner=owner, kind=get_kind("semantic_model"), params=table.as_params())
         for _ in range(2)]
 print(json.dumps([str(job.pk) for job in jobs]))
 """

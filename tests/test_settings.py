@@ -90,7 +90,7 @@ def test_railway_config_matches_the_procfile():
 
 def test_production_logs_one_json_object_per_job_event(tmp_path):
     script = (
-        "import logging; from jobs.joblog import job_event; from jobs.models import Job; "
+        "import logging; from jobs.engine.joblog import job_event; from jobs.models import Job; "
         "job_event('finished', Job(kind='review', attempts=2), status='succeeded', duration_s=1.5)"
     )
     result = subprocess.run(

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
-from jobs import tokens
+from jobs.api import tokens
 
 
 class TokenAuth(HttpBearer):

@@ -10,7 +10,6 @@ from django.urls import reverse
 from ninja import Header, Query, Router
 from ninja.responses import Status
 
-from jobs import engine
 from jobs.api import serializers
 from jobs.api.errors import ApiError
 from jobs.api.params import validated_params
@@ -22,9 +21,9 @@ from jobs.api.schemas import (
     JobSubmitIn,
     StatsOut,
 )
-from jobs.kinds import all_kinds, get_kind
+from jobs.engine import submitting
+from jobs.engine.registry import all_kinds, get_kind
 from jobs.models import Job
-from jobs.views import idempotency_key
 
 router = Router(tags=["jobs"])
 
@@ -67,7 +66,7 @@ def submit_job(
     """
     # The HTML form's rule for keys, which there ignores a bad one; here it is refused, as
     # a client that sent a key counts on it.
-    key = idempotency_key(request)
+    key = submitting.valid_idempotency_key(request.headers.get("Idempotency-Key", ""))
     if idempotency_key_header is not None and not key:
         raise ApiError(400, "Idempotency-Key must be 8 to 100 of A-Z a-z 0-9 _ . : -.")
     kind = get_kind(payload.kind)
@@ -76,8 +75,8 @@ def submit_job(
         raise ApiError(400, message, errors={"kind": [message]})
     params = validated_params(kind, payload.params, request.user)
     try:
-        job = engine.submit(owner=request.user, kind=kind, params=params, idempotency_key=key)
-    except engine.SubmitRefused as exc:
+        job = submitting.submit(owner=request.user, kind=kind, params=params, idempotency_key=key)
+    except submitting.SubmitRefused as exc:
         raise ApiError(429, str(exc)) from None
     status_url = reverse("api:job", args=[job.pk])
     response["Location"] = status_url
@@ -161,7 +160,7 @@ def cancel_job(request: HttpRequest, job_id: str):
     """Cancel a queued or running job. A job that already ended is left as it is, with
     the same 200 answer: its status says how it ended."""
     job = owned_job(request, job_id)
-    engine.cancel(job)
+    submitting.cancel(job)
     job.refresh_from_db()
     return serializers.job_detail(job)
 
@@ -175,8 +174,8 @@ def retry_job(request: HttpRequest, job_id: str):
     """Queue a failed or cancelled job again; it resumes from its last finished step."""
     job = owned_job(request, job_id)
     try:
-        retried = engine.retry(job)
-    except engine.SubmitRefused as exc:
+        retried = submitting.retry(job)
+    except submitting.SubmitRefused as exc:
         raise ApiError(429, str(exc)) from None
     if not retried:
         raise ApiError(

@@ -9,8 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from jobs.errors import MESSAGE as OUTAGE_MESSAGE
-from jobs.errors import is_outage
+from jobs.engine.outage import MESSAGE as OUTAGE_MESSAGE
+from jobs.engine.outage import is_outage
 
 logger = logging.getLogger(__name__)
 

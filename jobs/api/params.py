@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 
 from jobs.api.errors import ApiError
-from jobs.kinds import JobKind
+from jobs.engine.registry import JobKind
 
 SCALARS = (str, int, float)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import Count
 from django.urls import reverse
 
-from jobs import dispatch
-from jobs.kinds import all_kinds, get_kind, stage_states
+from jobs.engine import dispatch
+from jobs.engine.registry import all_kinds, get_kind, stage_states
 from jobs.models import Job
 
 

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-from jobs import ai, dissecting
-from jobs.context import JobContext
-from jobs.forms import DeepDiveForm
-from jobs.kinds import JobKind, Stage
+from django import forms
+
+from jobs.analysis.texts import dissecting
+from jobs.engine.context import JobContext
+from jobs.engine.registry import JobKind, Stage
+from jobs.kinds.asking import MAX_INPUT_CHARS, ask, engine_name
+from jobs.kinds.reports import REPORT_DOWNLOADS, deep_dive_markdown
+from jobs.kinds.sources import DocumentChoiceMixin, load_documents
 from jobs.models import Document
-from jobs.reports import (
-    MAX_INPUT_CHARS,
-    REPORT_DOWNLOADS,
-    ask,
-    deep_dive_markdown,
-    engine_name,
-    load_documents,
-)
+from jobs.provider import chat as ai
+
+
+class DeepDiveForm(DocumentChoiceMixin, forms.Form):
+    document = forms.ModelChoiceField(queryset=Document.objects.none())
+    objective = forms.CharField(
+        min_length=5, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["document"].queryset = self.documents_for(user)
+
+    def to_params(self) -> dict:
+        return {
+            "document_id": self.cleaned_data["document"].pk,
+            "objective": self.cleaned_data["objective"],
+        }
+
 
 STAGES = (
     Stage("loading", "Loading the document", 0.3),

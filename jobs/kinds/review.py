@@ -2,18 +2,59 @@
 
 from __future__ import annotations
 
-from jobs import ai, ranking, reviewing, text
-from jobs.context import JobContext, JobError
-from jobs.forms import ReviewForm
-from jobs.kinds import JobKind, Stage
-from jobs.reports import (
-    MAX_INPUT_CHARS,
-    REPORT_DOWNLOADS,
-    ask,
-    engine_name,
-    load_documents,
-    review_markdown,
-)
+from django import forms
+from django.conf import settings
+
+from jobs.analysis.texts import ranking, reviewing
+from jobs.analysis.texts import sentences as text
+from jobs.engine.context import JobContext, JobError
+from jobs.engine.registry import JobKind, Stage
+from jobs.kinds.asking import MAX_INPUT_CHARS, ask, engine_name
+from jobs.kinds.reports import REPORT_DOWNLOADS, review_markdown
+from jobs.kinds.sources import DocumentChoiceMixin, load_documents
+from jobs.models import Document
+from jobs.provider import chat as ai
+
+
+class ReviewForm(DocumentChoiceMixin, forms.Form):
+    question = forms.CharField(
+        label="Question or objective",
+        min_length=5,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    documents = forms.ModelMultipleChoiceField(
+        queryset=Document.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    mode = forms.ChoiceField(
+        choices=[
+            ("precision", "Precision: fewer documents, analysed in depth"),
+            ("recall", "Recall: more documents"),
+        ],
+        initial="precision",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["documents"].queryset = self.documents_for(user)
+
+    def clean_documents(self):
+        chosen = self.cleaned_data["documents"]
+        if len(chosen) > settings.REVIEW_MAX_DOCUMENTS:
+            raise forms.ValidationError(
+                f"Choose at most {settings.REVIEW_MAX_DOCUMENTS} documents; "
+                f"you chose {len(chosen)}."
+            )
+        return chosen
+
+    def to_params(self) -> dict:
+        return {
+            "question": self.cleaned_data["question"],
+            "document_ids": sorted(doc.pk for doc in self.cleaned_data["documents"]),
+            "mode": self.cleaned_data["mode"],
+        }
+
 
 STAGES = (
     Stage("planning", "Planning", 0.3),

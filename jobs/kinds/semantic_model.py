@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django import forms
 
-from jobs import ai, modelling, profiling, warehouse
-from jobs.classification import SKIPPED, classify
-from jobs.context import JobContext, JobError
-from jobs.kinds import Download, JobKind, Stage
-from jobs.modelling import ProfiledTable
-from jobs.reports import engine_name, stream_into
-from jobs.warehouse import TableRef
+from jobs.analysis.tables import describing, modelling, profiling, validating, warehouse
+from jobs.analysis.tables.classification import SKIPPED, classify
+from jobs.analysis.tables.describing import ProfiledTable
+from jobs.analysis.tables.warehouse import TableRef
+from jobs.engine.context import JobContext, JobError
+from jobs.engine.registry import Download, JobKind, Stage
+from jobs.kinds.asking import engine_name, stream_into
+from jobs.provider import chat as ai
 
 
 class SemanticModelForm(forms.Form):
@@ -110,12 +111,12 @@ def run(ctx: JobContext, params: dict) -> dict:
             answer = ctx.checkpoint(
                 f"described|{table.schema.ref.key}",
                 lambda table=table: stream_into(
-                    ctx, f"Describing {table.name}", modelling.describe_request(table)
+                    ctx, f"Describing {table.name}", describing.describe_request(table)
                 ),
             )
-            described_by_model += modelling.apply_model_descriptions(table, answer)
+            described_by_model += describing.apply_model_descriptions(table, answer)
     for table in tables:
-        modelling.fill_descriptions(table)
+        describing.fill_descriptions(table)
 
     ctx.stage("proposing")
     connection = warehouse.connection_for(ref)
@@ -123,14 +124,14 @@ def run(ctx: JobContext, params: dict) -> dict:
 
     ctx.stage("validating")
     sources = {t.name: warehouse.qualified_name(connection, t.schema.ref) for t in tables}
-    statements = modelling.checks_for(connection, model, sources)
-    checks = modelling.validate_names(model)
+    statements = validating.checks_for(connection, model, sources)
+    checks = validating.validate_names(model)
     for index, (target, sql) in enumerate(statements):
         ctx.progress(index / len(statements), f"Checking {target}")
-        checks.append(modelling.run_statement(connection, target, sql))
+        checks.append(validating.run_statement(connection, target, sql))
     failed = {check.target for check in checks if not check.ok}
     if failed:
-        model = modelling.drop_failed(model, failed)
+        model = validating.drop_failed(model, failed)
 
     ctx.stage("saving")
     yaml_text = modelling.to_yaml(model)

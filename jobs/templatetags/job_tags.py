@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from django import template
 
+from jobs.engine.registry import kind_label as _kind_label
+
 register = template.Library()
 
 
@@ -22,6 +24,12 @@ def duration(value: timedelta | None) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+@register.filter
+def kind_label(slug: str) -> str:
+    """A kind's name for people, from its slug: `{{ job.kind|kind_label }}`."""
+    return _kind_label(slug)
+
+
 MARKS = {"succeeded": "✓", "failed": "✗", "cancelled": "■"}
 
 
@@ -33,4 +41,4 @@ def tab_title(job) -> str:
         state = "Queued" if job.status == "queued" else f"{job.percent}%"
     else:
         state = f"{MARKS.get(job.status, '')} {job.get_status_display()}".strip()
-    return f"{state} · {job.get_kind_display()} {job.title}".strip()
+    return f"{state} · {_kind_label(job.kind)} {job.title}".strip()

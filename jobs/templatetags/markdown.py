@@ -1,7 +1,7 @@
 from django import template
 from django.utils.safestring import mark_safe
 
-from jobs.rendering import markdown_to_html
+from jobs.provider.rendering import markdown_to_html
 
 register = template.Library()
 

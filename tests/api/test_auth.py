@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from jobs import tokens
+from jobs.api import tokens
 from jobs.models import ApiToken, Job
 from tests.factories import make_job, make_user
 

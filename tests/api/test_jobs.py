@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from jobs import engine, tokens
+from jobs.api import tokens
+from jobs.engine import running, submitting
 from jobs.models import Job, JobCheckpoint
 from tests.factories import make_job, make_user
 
@@ -34,7 +35,7 @@ def primes(owner, n: int = 50, **fields) -> Job:
 
 def ran(job: Job) -> Job:
     """The job after a worker's attempt at it, run here in the test's process."""
-    engine.run_job(str(job.pk))
+    running.run_queued_job(str(job.pk))
     job.refresh_from_db()
     return job
 
@@ -313,7 +314,7 @@ class TestStats:
         primes(user)
         make_job(user, status=Job.Status.RUNNING)
         cancelled = primes(user)
-        engine.cancel(cancelled)
+        submitting.cancel(cancelled)
         stranger = make_user()
         ran(primes(stranger))
         primes(stranger, status=Job.Status.FAILED)

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django_q.models import OrmQ
 
-from jobs import tokens
+from jobs.api import tokens
 from jobs.models import Job
 from tests.factories import make_document, make_job, make_user
 

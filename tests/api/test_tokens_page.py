@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from jobs import tokens
+from jobs.api import tokens
 from jobs.models import ApiToken
 from tests.factories import make_user
 

@@ -10,11 +10,11 @@ from django.db import connection
 from django.utils import timezone
 from django_q.conf import Conf
 
-from jobs.health import NO_CLUSTER
 from jobs.models import Job
+from jobs.ops.health import NO_CLUSTER
 from tests.conftest import wait_for
+from tests.engine.test_outage import unreachable_database
 from tests.factories import PASSWORD, make_job, make_user
-from tests.jobs.test_outage import unreachable_database
 
 
 def forget_clusters() -> None:

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from jobs import charts, stats
 from jobs.models import Job
+from jobs.ops import charts, stats
 from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db

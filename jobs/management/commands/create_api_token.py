@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs import tokens
+from jobs.api import tokens
 
 
 class Command(BaseCommand):

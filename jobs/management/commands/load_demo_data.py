@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from jobs import demo_data
+from jobs.analysis.tables import demo_data
 
 
 class Command(BaseCommand):

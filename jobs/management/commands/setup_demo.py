@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from jobs.documents import add_demo_documents
+from jobs.analysis.texts.documents import add_demo_documents
 
 
 class Command(BaseCommand):

@@ -1,0 +1,123 @@
+"""Descriptions and synonyms of a profiled table and its columns: written offline from
+the profile, or asked of the model (its prompt and how its answer is read)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from jobs.analysis.tables.classification import FACT, TIME_DIMENSION, Classification
+from jobs.analysis.tables.naming import humanize, logical_name, synonyms_for
+from jobs.analysis.tables.profiling import ColumnProfile
+from jobs.analysis.tables.warehouse import TableSchema
+
+
+def describe(profile: ColumnProfile, classification: Classification) -> str:
+    """A plain-language description built from the profile alone (no model needed)."""
+    label = humanize(profile.name).capitalize()
+    missing = f"; {profile.null_fraction:.1%} missing" if profile.nulls else ""
+    if classification.role == TIME_DIMENSION:
+        cast = (
+            f", stored as {classification.date_format} text" if classification.date_format else ""
+        )
+        return f"{label}{cast}, from {profile.min} to {profile.max}{missing}."
+    if classification.role == FACT:
+        return f"{label}, a measure from {profile.min} to {profile.max}{missing}."
+    if profile.primary_key or profile.unique:
+        return f"{label}, unique for each row{missing}."
+    if profile.foreign_key:
+        return f"{label}, refers to {profile.foreign_key}{missing}."
+    if classification.is_enum:
+        values = ", ".join(profile.samples)
+        return f"{label}, one of {profile.distinct} values ({values}){missing}."
+    examples = ", ".join(profile.samples[:3])
+    return f"{label}, {profile.distinct:,} distinct values such as {examples}{missing}."
+
+
+@dataclass
+class ProfiledTable:
+    schema: TableSchema
+    row_count: int
+    profiles: list[ColumnProfile]
+    classifications: dict[str, Classification]
+    descriptions: dict[str, str] = field(default_factory=dict)
+    synonyms: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return logical_name(self.schema.ref.table)
+
+    def columns_with_role(self, role: str) -> list[ColumnProfile]:
+        return [p for p in self.profiles if self.classifications[p.name].role == role]
+
+
+def describe_table(table: ProfiledTable) -> str:
+    key = table.schema.primary_key
+    per_row = f"; one row per {', '.join(key)}" if key else ""
+    return (
+        f"{humanize(table.schema.ref.table).capitalize()} from {table.schema.ref.label}: "
+        f"{table.row_count:,} rows, {len(table.profiles)} columns{per_row}."
+    )
+
+
+def fill_descriptions(table: ProfiledTable) -> None:
+    for profile in table.profiles:
+        classification = table.classifications[profile.name]
+        table.descriptions.setdefault(profile.name, describe(profile, classification))
+        table.synonyms.setdefault(profile.name, synonyms_for(profile.name))
+    table.descriptions.setdefault("", describe_table(table))
+    table.synonyms.setdefault("", synonyms_for(table.schema.ref.table))
+
+
+DESCRIBE_PROMPT = (
+    "You document database tables for a semantic model. Answer with one JSON object only: "
+    '{"table": {"description": str, "synonyms": [str]}, "columns": {"<column>": '
+    '{"description": str, "synonyms": [str]}}}. Descriptions are one sentence, based only '
+    "on the names, types, statistics and sample values given; at most 4 synonyms each."
+)
+
+
+def describe_request(table: ProfiledTable) -> list[dict]:
+    lines = [f"Table {table.schema.ref.label}, {table.row_count:,} rows. Columns:"]
+    for profile in table.profiles:
+        role = table.classifications[profile.name].role
+        lines.append(
+            f"- {profile.name} ({profile.source_type}, {role}; {profile.distinct} distinct, "
+            f"min {profile.min}, max {profile.max}, samples {', '.join(profile.samples[:5])})"
+        )
+    return [
+        {"role": "system", "content": DESCRIBE_PROMPT},
+        {"role": "user", "content": "\n".join(lines)},
+    ]
+
+
+def apply_model_descriptions(table: ProfiledTable, answer: str) -> list[str]:
+    """Take the model's descriptions and synonyms where they are well formed.
+
+    Returns the names it described. Anything malformed keeps the offline text, so a
+    chatty or truncated answer never leaves a column undescribed.
+    """
+    start, end = answer.find("{"), answer.rfind("}")
+    try:
+        data = json.loads(answer[start : end + 1]) if start >= 0 < end else {}
+    except json.JSONDecodeError:
+        return []
+    if not isinstance(data, dict):
+        return []
+    described = []
+    entries = {"": data.get("table")}
+    if isinstance(data.get("columns"), dict):
+        entries |= {p.name: data["columns"].get(p.name) for p in table.profiles}
+    for name, entry in entries.items():
+        if not isinstance(entry, dict):
+            continue
+        description = entry.get("description")
+        if isinstance(description, str) and description.strip():
+            table.descriptions[name] = " ".join(description.split())[:500]
+            described.append(name or table.name)
+        synonyms = entry.get("synonyms")
+        if isinstance(synonyms, list):
+            clean = [" ".join(s.split())[:60] for s in synonyms if isinstance(s, str) and s.strip()]
+            if clean:
+                table.synonyms[name] = list(dict.fromkeys(clean))[:4]
+    return described

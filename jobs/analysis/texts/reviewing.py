@@ -1,0 +1,138 @@
+"""Reading documents for a review: summaries, why each matters, facts anchored in quotes,
+themes across documents, and an executive summary that only restates what was found."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from jobs.analysis.texts.ranking import Ranked
+from jobs.analysis.texts.sentences import (
+    Span,
+    is_heading,
+    key_phrases,
+    sentences,
+    summarize,
+    tokens,
+)
+
+MAX_ANCHORS = 5
+MAX_THEMES = 6
+# A sentence carries a checkable fact when it holds a number, a statistic or a comparison.
+FACT = re.compile(
+    r"\d|\bp\s*[<=>]|\b(?:increase|decrease|reduc|lower|higher|improv|associat|compared|"
+    r"significant|more than|less than)\w*|\b(?:fell|rose)\b",
+    re.IGNORECASE,
+)
+# Marks of a measured result: decimals, percentages, intervals, p-values, ratios.
+STATISTIC = re.compile(r"\d+\.\d+|\d+\s?%|\bCI\b|\bp\s*[<=>]|\b(?:HR|OR|RR)\b|\bratio\b", re.I)
+PARENTHESES = re.compile(r"\s*\([^()]*\)")
+
+
+def claim_of(sentence: str) -> str:
+    """The sentence without its parenthetical statistics: a restatement that adds nothing."""
+    claim = PARENTHESES.sub("", sentence).strip()
+    claim = re.sub(r"\s+([,.;])", r"\1", claim)
+    return claim if len(claim.split()) >= 4 else sentence
+
+
+def fact_anchors(text: str, focus: list[str], limit: int) -> list[dict]:
+    focus_tokens = {token for phrase in focus for token in tokens(phrase)}
+    scored = []
+    for position, span in enumerate(sentences(text)):
+        if is_heading(span.text) or not FACT.search(span.text):
+            continue
+        overlap = len(focus_tokens.intersection(tokens(span.text)))
+        statistics = len(STATISTIC.findall(span.text))
+        scored.append((overlap + 1.5 * min(statistics, 4), position, span))
+    best = sorted(scored, key=lambda item: (-item[0], item[1]))[:limit]
+    return [anchor(span) for _, _, span in sorted(best, key=lambda item: item[1])]
+
+
+def anchor(span: Span) -> dict:
+    return {"claim": claim_of(span.text), "quote": span.text, "start": span.start, "end": span.end}
+
+
+def analyse_document(
+    question: str, phrases: list[str], title: str, text: str, ranked: Ranked
+) -> dict:
+    focus = [*phrases, question]
+    summary = summarize(text, k=3, focus=phrases)
+    matched = ", ".join(f"“{phrase}”" for phrase in ranked.matched)
+    if ranked.matched:
+        why = f"Mentions {matched} ({len(ranked.matched)} of {len(phrases)} key phrases)"
+    else:
+        why = "Mentions none of the key phrases, only some words of the question"
+    why += f"; BM25 {ranked.components['bm25']:.2f} of the best match among the documents."
+    return {
+        "title": title,
+        "summary": " ".join(span.text for span in summary),
+        "summary_spans": [span.as_dict() for span in summary],
+        "why_relevant": why,
+        "anchors": fact_anchors(text, focus, MAX_ANCHORS),
+        "score": ranked.score,
+        "components": ranked.components,
+    }
+
+
+def themes(phrases: list[str], documents: list[tuple[str, str]]) -> list[dict]:
+    """Phrases that several documents share, each with a quote from every document."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for title, text in documents:
+        for phrase in key_phrases(text, top=12):
+            if title not in found[phrase]:
+                found[phrase].append(title)
+    query_tokens = {token for phrase in phrases for token in tokens(phrase)}
+
+    def weight(item: tuple[str, list[str]]) -> tuple:
+        phrase, titles = item
+        return (-len(titles), -len(query_tokens.intersection(tokens(phrase))), phrase)
+
+    # The question's own phrases occur everywhere by design: they are not findings.
+    asked = {phrase.lower() for phrase in phrases}
+    candidates = sorted(((p, t) for p, t in found.items() if p not in asked), key=weight)
+    chosen = [item for item in candidates if len(item[1]) >= 2] or candidates[:3]
+    results = []
+    texts = dict(documents)
+    for phrase, titles in chosen:
+        if any(phrase in kept["theme"] or kept["theme"] in phrase for kept in results):
+            continue
+        evidence = []
+        for title in titles:
+            span = next(
+                (
+                    s
+                    for s in sentences(texts[title])
+                    if phrase in s.text.lower() and not is_heading(s.text)
+                ),
+                None,
+            )
+            if span is not None:
+                evidence.append(
+                    {"document": title, "quote": span.text, "start": span.start, "end": span.end}
+                )
+        if evidence:
+            results.append({"theme": phrase, "documents": titles, "evidence": evidence})
+        if len(results) == MAX_THEMES:
+            break
+    return results
+
+
+def executive_summary(question: str, analyses: list[dict], themes: list[dict]) -> str:
+    if not analyses:
+        return "No document was relevant enough to analyse."
+    count = len(analyses)
+    ordered = ", ".join(f"“{a['title']}” ({a['score']:.2f})" for a in analyses[:3])
+    lines = [
+        f"{count} document{'s' if count != 1 else ''} answered the question “{question}”; "
+        f"the most relevant: {ordered}."
+    ]
+    if themes:
+        shared = "; ".join(f"{t['theme']} ({len(t['documents'])} documents)" for t in themes[:4])
+        lines.append(f"Themes they share: {shared}.")
+    facts = [
+        (analysis["title"], item) for analysis in analyses[:3] for item in analysis["anchors"][:1]
+    ]
+    for title, item in facts:
+        lines.append(f"{title} states: “{item['quote']}”")
+    return "\n\n".join(lines)

@@ -1,0 +1,141 @@
+"""The small object a job kind reports through while it works."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.conf import settings
+from django.utils import timezone
+
+from jobs.engine.registry import JobKind
+from jobs.models import Job, JobCheckpoint, JobEvent
+
+T = TypeVar("T")
+
+
+class JobError(Exception):
+    """A failure whose message is written for the job's owner to read.
+
+    `retryable` marks a failure that may pass (a provider timing out or answering 5xx);
+    the others (a table that is gone, a question nothing matches) would fail again.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class JobCancelled(Exception):
+    """The job stopped being ours to run (cancelled, or taken over) while it ran."""
+
+
+class JobContext:
+    def __init__(
+        self,
+        job: Job,
+        kind: JobKind,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        write_interval: float | None = None,
+    ):
+        self.job_id = job.pk
+        self.owner_id = job.owner_id
+        self.attempt = job.attempts
+        self.kind = kind
+        self._clock = clock
+        self._interval = (
+            settings.JOB_PROGRESS_WRITE_SECONDS if write_interval is None else write_interval
+        )
+        self._total_weight = sum(stage.weight for stage in kind.stages) or 1.0
+        self._stage_index = -1
+        self._fraction = 0.0
+        self._message = ""
+        self._last_write = float("-inf")
+        self.writes = 0
+        self._deadline = self._clock() + kind.budget_seconds
+        # What earlier attempts finished: a step saved here is not done again.
+        # (None on a first attempt, which has nothing saved: one query less per job.)
+        first = job.attempts <= 1 and not job.attempt_offset
+        self.saved: dict = (
+            {}
+            if first
+            else dict(JobCheckpoint.objects.filter(job_id=job.pk).values_list("key", "value"))
+        )
+        self.reused = 0
+
+    def checkpoint(self, key: str, compute: Callable[[], T]) -> T:
+        """The output of one step: saved by an earlier attempt, or computed and saved now.
+
+        Kinds wrap each costly step (a column profiled, a document summarised by the
+        model) so that an attempt after a lost worker or a failure resumes from the last
+        finished step, and a cancelled job keeps what it finished. `compute` must return
+        plain JSON data.
+        """
+        if key in self.saved:
+            self.reused += 1
+            return self.saved[key]
+        value = compute()
+        JobCheckpoint.objects.update_or_create(
+            job_id=self.job_id, key=key, defaults={"value": value, "attempt": self.attempt}
+        )
+        self.saved[key] = value
+        return value
+
+    @property
+    def current_stage(self) -> str:
+        return self.kind.stages[self._stage_index].key if self._stage_index >= 0 else ""
+
+    def stage(self, key: str, message: str = "") -> None:
+        """Enter a named stage. Always written at once, and recorded in the job's history."""
+        index = self.kind.stage_keys().index(key)
+        self._stage_index = index
+        self._fraction = 0.0
+        self._message = message or self.kind.stages[index].label + "…"
+        self._write(stage=key)
+        JobEvent.objects.create(
+            job_id=self.job_id,
+            type=JobEvent.Type.STAGE,
+            name=key,
+            message=self._message,
+            attempt=self.attempt,
+        )
+
+    def progress(self, fraction: float, message: str | None = None) -> None:
+        """Report how much of the current stage is done. Throttled: cheap to call often."""
+        self._fraction = max(0.0, min(1.0, fraction))
+        if message is not None:
+            self._message = message
+        if self._clock() - self._last_write >= self._interval:
+            self._write()
+
+    def message(self, text: str) -> None:
+        self.progress(self._fraction, text)
+
+    def overall_progress(self) -> float:
+        if self._stage_index < 0:
+            return 0.0
+        stages = self.kind.stages
+        done = sum(stage.weight for stage in stages[: self._stage_index])
+        current = stages[self._stage_index].weight * self._fraction
+        return min(1.0, (done + current) / self._total_weight)
+
+    def _write(self, **fields) -> None:
+        now = timezone.now()
+        updated = Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(
+            progress=self.overall_progress(),
+            message=self._message[:500],
+            progress_at=now,
+            **fields,
+        )
+        self._last_write = self._clock()
+        self.writes += 1
+        if not updated:
+            raise JobCancelled(f"Job {self.job_id} is no longer running.")
+        if self._last_write > self._deadline:
+            minutes = self.kind.budget_seconds / 60
+            raise JobError(
+                f"The job ran past its time budget of {minutes:g} minutes and was stopped "
+                f"during “{self.kind.stages[self._stage_index].label}”."
+            )

@@ -1,0 +1,131 @@
+"""Which queued job a free worker starts next, and where a queued job stands in line.
+
+The broker hands tasks out in no particular order, so a task does not carry its job:
+the worker that runs it asks here which job to start. The highest priority goes first;
+within a priority, the user served least recently (then the one waiting longest), so
+one user's many jobs take turns with everyone else's; within a user, the oldest job.
+At most MAX_CONCURRENT_JOBS jobs run at once, across every worker cluster on the
+database.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, F, Func, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from jobs.engine import queue
+from jobs.models import Job
+
+# Any fixed number: the key of the transaction-level advisory lock that lets one worker
+# at a time count the running jobs and pick the next one.
+DISPATCH_LOCK_KEY = 0x6A6F6273
+
+
+class Busy(Exception):
+    """MAX_CONCURRENT_JOBS jobs are already running."""
+
+
+def startable() -> QuerySet[Job]:
+    """Queued jobs whose retry backoff, if any, is over."""
+    return Job.objects.filter(status=Job.Status.QUEUED).filter(
+        Q(not_before__isnull=True) | Q(not_before__lte=timezone.now())
+    )
+
+
+def _last_served() -> Subquery:
+    """When the owner of the outer row last had a job started: the round-robin order.
+
+    A correlated LIMIT 1 on the (owner, started_at) index, cheap however long the
+    owner's history is.
+    """
+    return Subquery(
+        Job.objects.filter(owner_id=OuterRef("owner_id"), started_at__isnull=False)
+        .order_by("-started_at")
+        .values("started_at")[:1]
+    )
+
+
+def owners_in_line(queryset: QuerySet[Job]) -> QuerySet:
+    """One row per owner with queued jobs: their best priority and when last served,
+    in the order the dispatcher serves them."""
+    return (
+        queryset.order_by()
+        .values("owner_id")
+        .annotate(top=Max("priority"), served=_last_served(), since=Min("created_at"))
+        .order_by("-top", F("served").asc(nulls_first=True), "since", "owner_id")
+    )
+
+
+def pick_locked() -> Job | None:
+    """The next job to start, locked for update; call inside a transaction.
+
+    Raises Busy when no slot is free; returns None when nothing may start.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DISPATCH_LOCK_KEY])
+    # The running count rides along with the first owner in line: one query for both.
+    running = Job.objects.filter(status=Job.Status.RUNNING).order_by().values("status")
+    count = Subquery(
+        running.annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField())).values(
+            "n"
+        )[:1]
+    )
+    first = owners_in_line(startable()).annotate(running=count).first()
+    if first is None:
+        return None
+    if (first["running"] or 0) >= settings.MAX_CONCURRENT_JOBS:
+        raise Busy(f"{first['running']} jobs running, the most allowed at once")
+    return (
+        startable()
+        .filter(owner_id=first["owner_id"], priority=first["top"])
+        .order_by("created_at")
+        # The owner comes along to know, at the end, whether they can be e-mailed.
+        .select_related("owner__preferences")
+        .select_for_update(of=("self",))
+        .first()
+    )
+
+
+def jobs_ahead(job: Job) -> int:
+    """About how many queued jobs will start before this one, assuming none is added.
+
+    Every higher-priority job; at its own priority, each other user's jobs for as many
+    rounds of turns as this job waits, one more round for users served before its owner.
+    """
+    queued = Job.objects.filter(status=Job.Status.QUEUED)
+    ahead = queued.filter(priority__gt=job.priority).count()
+    same = queued.filter(priority=job.priority)
+    # The owner's own older jobs go first, one per round of turns.
+    rounds = same.filter(owner_id=job.owner_id, created_at__lt=job.created_at).count()
+    ahead += rounds
+    owners = list(
+        same.order_by()
+        .values("owner_id")
+        .annotate(waiting=Count("id"), served=_last_served(), since=Min("created_at"))
+        .order_by(F("served").asc(nulls_first=True), "since", "owner_id")
+    )
+    before_owner = True
+    for row in owners:
+        if row["owner_id"] == job.owner_id:
+            before_owner = False
+            continue
+        ahead += min(row["waiting"], rounds + 1 if before_owner else rounds)
+    return ahead
+
+
+def tasks_missing() -> int:
+    """Startable jobs minus tasks waiting in the broker's queue, in one query."""
+    jobs = startable().order_by().values("pk")
+    tasks = queue.waiting_tasks().values("pk")
+    with connection.cursor() as cursor:
+        jobs_sql, jobs_params = jobs.query.sql_with_params()
+        tasks_sql, tasks_params = tasks.query.sql_with_params()
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM ({jobs_sql}) j)"
+            f" - (SELECT COUNT(*) FROM ({tasks_sql}) t)",
+            [*jobs_params, *tasks_params],
+        )
+        return cursor.fetchone()[0]

@@ -1,0 +1,84 @@
+"""The task queue: django-q2 on the ORM broker, in the app's own database.
+
+A task only says "start the best queued job now" (jobs.engine.tasks.start_next_job): the
+worker that runs it asks the dispatcher which job that is. This module and retention.py
+are the only code that imports django_q (pyproject.toml's import contracts hold it so).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.conf import Conf
+from django_q.models import OrmQ, Schedule
+from django_q.status import Stat
+from django_q.tasks import async_task, schedule
+
+from jobs.models import Job
+
+START_TASK = "jobs.engine.tasks.start_next_job"
+RECOVER_TASK = "jobs.engine.tasks.recover_lost_jobs"
+PRUNE_TASK = "jobs.engine.tasks.prune_old_jobs"
+
+
+def enqueue(job: Job) -> None:
+    """Queue a task for the job; called inside the transaction that queues the job."""
+    job.task_id = async_task(START_TASK, str(job.pk), task_name=f"job-{job.pk}")
+    job.save(update_fields=["task_id"])
+
+
+def enqueue_anonymous(count: int) -> None:
+    """Queue `count` tasks that start whichever job is next."""
+    for _ in range(count):
+        async_task(START_TASK, task_name="dispatch")
+
+
+def enqueue_at(job: Job, at: datetime) -> None:
+    """Queue a task for the job at a later time (a retry's backoff).
+
+    The broker has no delayed enqueue; a one-off schedule is django-q2's way.
+    """
+    schedule(
+        START_TASK,
+        str(job.pk),
+        name=f"retry-{job.pk}-{job.attempts}",
+        schedule_type=Schedule.ONCE,
+        next_run=at,
+    )
+
+
+def waiting_tasks():
+    """The queue rows no worker holds: the tasks still to be handed out."""
+    return OrmQ.objects.filter(key=get_broker().list_key, lock__lte=timezone.now())
+
+
+def ensure_schedules(using: str = "default") -> None:
+    """The cluster's own chores: looking for lost jobs every minute, pruning daily."""
+    Schedule.objects.using(using).update_or_create(
+        name="recover-lost-jobs",
+        defaults={
+            "func": RECOVER_TASK,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
+    # Daily, from the first migrate on; a later deploy keeps the time of the next run.
+    Schedule.objects.using(using).update_or_create(
+        name="prune-old-jobs",
+        defaults={"func": PRUNE_TASK, "schedule_type": Schedule.DAILY, "repeats": -1},
+    )
+
+
+def alive_clusters() -> list[Stat]:
+    """The clusters that reported in the last few seconds and can take work.
+
+    Each cluster writes its status to the cache every half second, kept for 3 seconds, so
+    a dead one drops out by itself; one shutting down takes no new task and says so. One
+    still starting reports before it has spawned its workers (with none listed), so it
+    counts once it is up.
+    """
+    not_ready = {str(Conf.STARTING), str(Conf.STOPPING), str(Conf.STOPPED)}
+    return [stat for stat in Stat.get_all() if str(stat.status) not in not_ready]

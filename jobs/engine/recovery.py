@@ -1,0 +1,59 @@
+"""Finding the running jobs whose worker died, and queueing them again."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from jobs.engine import locking, queue
+from jobs.engine.endings import keep_partial, notify, record
+from jobs.engine.joblog import job_event
+from jobs.engine.running import has_retries_left, top_up
+from jobs.models import Job
+
+logger = logging.getLogger(__name__)
+
+
+def recover_lost_jobs() -> dict[str, int]:
+    """Queue again the running jobs whose worker died; fail those out of attempts."""
+    cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
+    counts = {"requeued": 0, "failed": 0}
+    with transaction.atomic():
+        lost = (
+            Job.objects.select_for_update(skip_locked=True)
+            .filter(status=Job.Status.RUNNING, heartbeat_at__lt=cutoff)
+            .order_by("heartbeat_at")
+        )
+        for job in lost:
+            if locking.held_by_a_live_worker(job.pk):
+                # Late heartbeats, but its worker still holds it: running it again would
+                # run it twice at once.
+                job_event("silent-but-held", job, level=logging.WARNING)
+                continue
+            silent = (timezone.now() - job.heartbeat_at).total_seconds()
+            if has_retries_left(job):
+                job.status = Job.Status.QUEUED
+                job.message = f"The worker was lost; queued again (attempt {job.attempts + 1})."
+                job.save(update_fields=["status", "message"])
+                queue.enqueue(job)
+                record(job, Job.Status.QUEUED, f"Worker lost: no heartbeat for {silent:.0f} s.")
+                counts["requeued"] += 1
+            else:
+                error = (
+                    f"Worker lost: its worker stopped answering {job.attempts} times "
+                    f"(no heartbeat for {silent:.0f} s the last time)."
+                )
+                Job.objects.filter(pk=job.pk).update(
+                    status=Job.Status.FAILED, error=error, finished_at=timezone.now()
+                )
+                record(job, Job.Status.FAILED, error)
+                keep_partial(job, Job.Status.FAILED)
+                transaction.on_commit(lambda job=job: notify(job))
+                counts["failed"] += 1
+            job_event("worker-lost", job, level=logging.WARNING, silent_s=round(silent))
+    counts["topped_up"] = top_up()
+    return counts

@@ -1,0 +1,113 @@
+"""What owners and staff do to jobs: submit, cancel, retry."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from jobs.engine import queue
+from jobs.engine.endings import keep_partial, record
+from jobs.engine.joblog import job_event
+from jobs.engine.registry import JobKind
+from jobs.models import Job
+
+
+class SubmitRefused(Exception):
+    """A submission the app will not take now, with a message for the user."""
+
+
+def valid_idempotency_key(key: str) -> str:
+    """The key a form or an API client sent; anything that is not a short token is ignored."""
+    return key if re.fullmatch(r"[A-Za-z0-9_.:-]{8,100}", key or "") else ""
+
+
+def submit(*, owner, kind: JobKind, params: dict, idempotency_key: str = "") -> Job:
+    """Create the job and its queue entry in one transaction: both exist or neither.
+
+    A key already used by this owner gives back that job instead of a second one.
+    """
+    if idempotency_key:
+        existing = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        if existing:
+            return existing
+    check_active_limit(owner)
+    try:
+        return _create(owner, kind, params, idempotency_key)
+    except IntegrityError:
+        # Two submissions with one key raced; the other one won.
+        return Job.objects.get(owner=owner, idempotency_key=idempotency_key)
+
+
+def check_active_limit(owner) -> None:
+    active = Job.objects.for_user(owner).active().count()
+    if active >= settings.MAX_ACTIVE_JOBS_PER_USER:
+        raise SubmitRefused(
+            f"You already have {active} jobs queued or running, the most allowed at once. "
+            "Wait for one to finish, or cancel one, then start this one."
+        )
+
+
+def _create(owner, kind: JobKind, params: dict, idempotency_key: str) -> Job:
+    with transaction.atomic():
+        job = Job.objects.create(
+            owner=owner,
+            kind=kind.slug,
+            params=params,
+            title=kind.title(params)[:200],
+            idempotency_key=idempotency_key,
+        )
+        queue.enqueue(job)
+        record(job, Job.Status.QUEUED)
+    job_event("queued", job, owner=owner.pk)
+    return job
+
+
+def cancel(job: Job, *, by: str = "its owner") -> bool:
+    """Cancel a queued or running job. False when it had already ended: twice is harmless.
+
+    A queued job's task finds it no longer queued and does nothing; a running one stops
+    at its next progress write, which finds the job no longer running.
+    """
+    with transaction.atomic():
+        updated = Job.objects.filter(pk=job.pk, status__in=Job.ACTIVE_STATUSES).update(
+            status=Job.Status.CANCELLED, finished_at=timezone.now(), message="Cancelled."
+        )
+        if updated:
+            record(job, Job.Status.CANCELLED, f"Cancelled by {by}.")
+            # Shown at once; a running job's worker replaces it with what it holds when
+            # it notices, which may be one step more.
+            keep_partial(job, Job.Status.CANCELLED)
+    if updated:
+        job_event("cancelled", job, by=by)
+    return bool(updated)
+
+
+def retry(job: Job, *, by: str = "its owner", enforce_limit: bool = True) -> bool:
+    """Queue a failed or cancelled job again, by its owner or staff. False if it is not
+    ended that way. It starts over from its last completed step, with a fresh set of
+    automatic retries. An owner at the active-job limit is refused, as on submitting."""
+    if enforce_limit and job.status in (Job.Status.FAILED, Job.Status.CANCELLED):
+        check_active_limit(job.owner)
+    with transaction.atomic():
+        updated = Job.objects.filter(
+            pk=job.pk, status__in=(Job.Status.FAILED, Job.Status.CANCELLED)
+        ).update(
+            status=Job.Status.QUEUED,
+            attempt_offset=F("attempts"),
+            finished_at=None,
+            not_before=None,
+            error="",
+            result=None,
+            message="Queued again.",
+        )
+        if updated:
+            job.refresh_from_db()
+            queue.enqueue(job)
+            record(job, Job.Status.QUEUED, f"Retried by {by}.")
+    if updated:
+        job_event("retried", job, by=by)
+    return bool(updated)

@@ -1,0 +1,127 @@
+"""Which jobs their owners are watching, the renewals written in batches.
+
+A job whose page stops polling before it ends ended with its owner away, and they get an
+e-mail (jobs/engine/notifications.py). Renewing the mark from the poll itself cost a fourth SQL
+query on one poll in two; instead each web process remembers which jobs were polled and
+a thread of its own writes them all in one UPDATE every JOB_WATCH_FLUSH_SECONDS, so a
+poll stays at three queries (session, user, job) whatever the number of pages open.
+Only the first mark after an absence (the page's first load, a phone coming back after
+the away time) is written in the request, so that it counts at once.
+
+A process that dies loses at most one interval of renewals, which the next poll makes
+again: the mark lapses only if no renewal lands for the rest of the away time.
+JOB_WATCH_FLUSH_SECONDS=0 writes every mark in its request, for a server that must not
+start threads of its own.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.utils import timezone
+
+from jobs.models import Job
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_pending: dict[str, datetime] = {}
+_stop = threading.Event()
+_writer: threading.Thread | None = None
+
+
+def mark(job: Job) -> None:
+    """Note that the owner's page is open on this active job.
+
+    An owner who was away (no mark for the whole away time) is marked at once, so a job
+    that ends in the next seconds sends no e-mail to someone watching it. Renewing a
+    mark that still holds waits for the batch: it has the rest of the away time to land.
+    A mark under a third of the away time old needs no renewal yet.
+    """
+    now = timezone.now()
+    away = timedelta(seconds=settings.JOB_NOTIFY_AWAY_SECONDS)
+    if not job.is_active or (job.watched_at and now - job.watched_at <= away / 3):
+        return
+    batched = settings.JOB_WATCH_FLUSH_SECONDS > 0
+    if batched and job.watched_at and now - job.watched_at < away:
+        with _lock:
+            _pending[str(job.pk)] = now
+        _ensure_writer()
+    else:
+        Job.objects.filter(pk=job.pk).update(watched_at=now)
+    job.watched_at = now
+
+
+def flush() -> int:
+    """Write every pending mark in one UPDATE; returns how many jobs were marked."""
+    with _lock:
+        batch = dict(_pending)
+        _pending.clear()
+    if not batch:
+        return 0
+    try:
+        # One time for the batch: the latest poll, no more than an interval off for any.
+        return Job.objects.filter(pk__in=batch, status__in=Job.ACTIVE_STATUSES).update(
+            watched_at=max(batch.values())
+        )
+    except DatabaseError:
+        logger.warning("Could not write %d watch marks; trying again later.", len(batch))
+        with _lock:
+            for job_id, at in batch.items():
+                _pending.setdefault(job_id, at)
+        return 0
+
+
+def _ensure_writer() -> None:
+    """Start this process's writer thread unless it runs (a forked child starts its own)."""
+    global _writer
+    if _writer is not None and _writer.is_alive():
+        return
+    with _lock:
+        if _writer is not None and _writer.is_alive():
+            return
+        _stop.clear()
+        _writer = threading.Thread(target=_write_until_stopped, name="watch-marks", daemon=True)
+        _writer.start()
+
+
+def stop_writer(timeout: float = 5.0) -> None:
+    """Write what is pending and end the writer thread: at exit, and after tests."""
+    global _writer
+    if _writer is None:
+        return
+    _stop.set()
+    _writer.join(timeout)
+    if _writer.is_alive():
+        # Still stuck writing: leave it the stop signal, and no second writer beside it.
+        logger.warning("The watch-mark writer did not stop within %s s.", timeout)
+        return
+    _writer = None
+    _stop.clear()
+
+
+def _write_until_stopped() -> None:
+    try:
+        while not _stop.wait(settings.JOB_WATCH_FLUSH_SECONDS):
+            _flush_logging_errors()
+            # As at a request's end: drop a connection that broke or outlived its age.
+            connection.close_if_unusable_or_obsolete()
+        _flush_logging_errors()
+    finally:
+        connection.close()
+
+
+def _flush_logging_errors() -> None:
+    try:
+        flush()
+    except Exception:
+        # The thread must outlive any error, or marks would pile up unwritten.
+        logger.exception("Writing watch marks failed.")
+
+
+atexit.register(stop_writer)

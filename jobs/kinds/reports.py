@@ -1,0 +1,110 @@
+"""Reviews and deep dives as Markdown reports, and the downloads both offer."""
+
+from __future__ import annotations
+
+import json
+
+from jobs.engine.registry import Download
+
+# Reviews and deep dives both download as their Markdown report and as the whole result.
+REPORT_DOWNLOADS = {
+    "md": Download(".md", "text/markdown; charset=utf-8", lambda result: result["markdown"]),
+    "json": Download(
+        ".json",
+        "application/json",
+        lambda result: json.dumps(result, indent=2, ensure_ascii=False),
+    ),
+}
+
+
+def quote_line(anchor: dict, document: str | None = None) -> str:
+    where = f"{document}, " if document else ""
+    return f"> “{anchor['quote']}” ({where}characters {anchor['start']}–{anchor['end']})"
+
+
+def review_markdown(result: dict) -> str:
+    lines = [
+        f"# Review: {result['question']}",
+        "",
+        f"Mode: {result['mode']} · engine: {result['engine']} · "
+        f"key phrases: {', '.join(result['phrases']) or 'none'}",
+        "",
+    ]
+    if result["executive_summary"]:
+        lines += ["## Executive summary", "", result["executive_summary"], ""]
+    else:
+        lines += ["*Partial report: the job stopped before writing the summary.*", ""]
+    if result["themes"]:
+        lines += ["## Themes", ""]
+        for theme in result["themes"]:
+            lines.append(f"- **{theme['theme']}**: {', '.join(theme['documents'])}")
+        lines.append("")
+    lines += ["## Documents", ""]
+    for analysis in result["documents"]:
+        parts = ", ".join(f"{key} {value:.2f}" for key, value in analysis["components"].items())
+        lines += [
+            f"### {analysis['title']}",
+            "",
+            f"Relevance {analysis['score']:.2f} ({parts})",
+            "",
+            analysis["summary"],
+            "",
+            f"*Why relevant:* {analysis['why_relevant']}",
+            "",
+        ]
+        for anchor in analysis["anchors"]:
+            lines += [f"- {anchor['claim']}", "", quote_line(anchor, analysis["title"]), ""]
+    if result["not_selected"]:
+        lines += ["## Not analysed", ""]
+        lines += [
+            f"- {item['title']} (relevance {item['score']:.2f})" for item in result["not_selected"]
+        ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def deep_dive_markdown(result: dict) -> str:
+    def spans(items: list[dict]) -> list[str]:
+        return [f"- {item['text']}" for item in items] or ["*Not found in the text.*"]
+
+    design = result["study_design"]
+    results = result["key_results"]
+    lines = [
+        f"# Deep dive: {result['title']}",
+        "",
+        f"Objective: {result['objective']} · engine: {result['engine']}",
+        "",
+        "## Overview",
+        "",
+        result["overview"] or "*Not found in the text.*",
+        "",
+        "## Sections",
+        "",
+        *([f"- {s['title']}" for s in result["sections"]] or ["*No sections detected.*"]),
+        "",
+        "## Study design or model",
+        "",
+        design["value"] if design["value"] else "*Not stated in the text.*",
+        "",
+        "## Methods",
+        "",
+        *spans(result["methods"]),
+        "",
+        "## Key results",
+        "",
+    ]
+    for key, label in (
+        ("numbers_with_units", "Numbers with units"),
+        ("p_values", "P-values"),
+        ("confidence_intervals", "Confidence intervals"),
+        ("figures", "Figures"),
+        ("tables", "Tables"),
+    ):
+        found = results.get(key) or []
+        values = [item.get("text") or f"{item['value']} {item['unit']}" for item in found]
+        lines.append(f"- {label}: {', '.join(values) if values else '*none found*'}")
+    lines += ["", "## Limitations", "", *spans(result["limitations"]), "", "## Fact anchors", ""]
+    for anchor in result["anchors"]:
+        lines += [f"- {anchor['claim']}", "", quote_line(anchor), ""]
+    if result["unsupported"]:
+        lines += ["", f"Not supported by the text: {', '.join(result['unsupported'])}."]
+    return "\n".join(lines).rstrip() + "\n"

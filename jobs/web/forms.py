@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
+
+from jobs.engine.registry import kind_choices
+from jobs.models import Job, Preferences
+
+
+class JobFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False)
+    kind = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "Any status"), *Job.Status.choices]
+        self.fields["kind"].choices = [("", "Any kind"), *kind_choices()]
+
+    def filter(self, jobs):
+        if not self.is_valid():
+            return jobs
+        if status := self.cleaned_data["status"]:
+            jobs = jobs.filter(status=status)
+        if kind := self.cleaned_data["kind"]:
+            jobs = jobs.filter(kind=kind)
+        return jobs
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".txt,.md,.pdf"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple) and data:
+            return [single(item, initial) for item in data]
+        return [single(data or None, initial)]
+
+
+class DocumentUploadForm(forms.Form):
+    files = MultipleFileField(label="Files")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["files"].help_text = (
+            f".txt, .md or .pdf; up to {settings.DOCUMENT_MAX_FILES_PER_UPLOAD} files of "
+            f"{settings.DOCUMENT_MAX_BYTES // 1_048_576} MB each."
+        )
+
+
+class DocumentPasteForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), strip=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].validators.append(MaxLengthValidator(settings.DOCUMENT_MAX_PASTE_CHARS))
+
+
+class PreferencesForm(forms.ModelForm):
+    class Meta:
+        model = Preferences
+        fields = ["email_when_done"]

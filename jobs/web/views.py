@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from jobs.analysis.texts import documents
+from jobs.analysis.texts.documents import DocumentError
+from jobs.engine import dispatch, submitting, watching
+from jobs.engine.registry import all_kinds, get_kind, stage_states
+from jobs.models import Document, Job, JobEvent, Preferences
+from jobs.web.forms import DocumentPasteForm, DocumentUploadForm, JobFilterForm, PreferencesForm
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def owned_job(request: HttpRequest, pk) -> Job:
+    # Another user's job is a 404, never a 403: its existence is not theirs to learn.
+    return get_object_or_404(Job.objects.for_user(request.user), pk=pk)
+
+
+@require_GET
+def job_list(request: HtmxHttpRequest) -> HttpResponse:
+    form = JobFilterForm(request.GET or None)
+    jobs = form.filter(Job.objects.for_user(request.user))
+    page = Paginator(jobs, 25).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "has_active": any(job.is_active for job in page),
+        "poll_seconds": settings.JOB_POLL_SECONDS,
+        "kinds": all_kinds().values(),
+    }
+    template = "jobs/job_list.html#job-rows" if request.htmx else "jobs/job_list.html"
+    return render(request, template, context)
+
+
+@require_GET
+def job_kinds(request: HttpRequest) -> HttpResponse:
+    return render(request, "jobs/job_kinds.html", {"kinds": all_kinds().values()})
+
+
+@require_http_methods(["GET", "POST"])
+def job_new(request: HttpRequest, kind: str) -> HttpResponse:
+    job_kind = get_kind(kind)
+    if job_kind is None:
+        raise Http404("No such kind of job.")
+    form = job_kind.form_class(request.POST or None, user=request.user)
+    key = idempotency_key(request)
+    status = 400 if request.method == "POST" else 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = submitting.submit(
+                owner=request.user, kind=job_kind, params=form.to_params(), idempotency_key=key
+            )
+        except submitting.SubmitRefused as exc:
+            form.add_error(None, str(exc))
+            status = 429
+        else:
+            return redirect(job)
+    context = {"form": form, "kind": job_kind, "idempotency_key": key or uuid.uuid4()}
+    return render(request, "jobs/job_new.html", context, status=status)
+
+
+def idempotency_key(request: HttpRequest) -> str:
+    """The key the form sent, or an Idempotency-Key header; blank unless a short token."""
+    key = request.POST.get("idempotency_key") or request.headers.get("Idempotency-Key", "")
+    return submitting.valid_idempotency_key(key)
+
+
+@require_GET
+def job_detail(request: HtmxHttpRequest, pk) -> HttpResponse:
+    job = owned_job(request, pk)
+    watching.mark(job)
+    kind = get_kind(job.kind)
+    context = {
+        "job": job,
+        "kind": kind,
+        "stages": stage_states(kind, job.status, job.stage) if kind else [],
+        "history": job.events.filter(type=JobEvent.Type.STATUS).exclude(name="queued"),
+        "poll_seconds": settings.JOB_POLL_SECONDS,
+        "ahead": dispatch.jobs_ahead(job) if job.status == Job.Status.QUEUED else None,
+    }
+    template = "jobs/job_detail.html#job-status" if request.htmx else "jobs/job_detail.html"
+    return render(request, template, context)
+
+
+@require_POST
+def job_cancel(request: HttpRequest, pk) -> HttpResponse:
+    job = owned_job(request, pk)
+    if submitting.cancel(job):
+        messages.success(request, "The job was cancelled.")
+    else:
+        messages.info(request, f"The job had already ended ({job.get_status_display().lower()}).")
+    return redirect(job)
+
+
+@require_POST
+def job_retry(request: HttpRequest, pk) -> HttpResponse:
+    job = owned_job(request, pk)
+    try:
+        retried = submitting.retry(job)
+    except submitting.SubmitRefused as exc:
+        messages.error(request, str(exc))
+        return redirect(job)
+    if retried:
+        messages.success(request, "The job was queued again; it resumes from its last step.")
+    else:
+        messages.info(request, f"Only a failed or cancelled job can be retried ({job.status}).")
+    return redirect(job)
+
+
+@require_GET
+def job_download(request: HttpRequest, pk, fmt: str) -> HttpResponse:
+    job = owned_job(request, pk)
+    kind = get_kind(job.kind)
+    download = kind.downloads.get(fmt) if kind else None
+    finished = job.status == Job.Status.SUCCEEDED or (job.result or {}).get("partial")
+    if download is None or not finished or not job.result:
+        raise Http404("Nothing to download for this job.")
+    try:
+        body = download.render(job.result)
+    except KeyError:
+        # A partial result may lack what this format is made of (a model's YAML).
+        raise Http404("This partial result has nothing to download in that format.") from None
+    response = HttpResponse(body, content_type=download.content_type)
+    name = (job.title or job.kind).replace(".", "_").replace('"', "")
+    response["Content-Disposition"] = f'attachment; filename="{name}{download.suffix}"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    preferences, _ = Preferences.objects.get_or_create(user=request.user)
+    # An unticked box sends nothing, so an empty POST is still a submission.
+    data = request.POST if request.method == "POST" else None
+    form = PreferencesForm(data, instance=preferences)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved.")
+        return redirect("jobs:notification_settings")
+    context = {"form": form, "away_seconds": settings.JOB_NOTIFY_AWAY_SECONDS}
+    return render(request, "jobs/settings_notifications.html", context)
+
+
+def owned_document(request: HttpRequest, pk) -> Document:
+    return get_object_or_404(Document.objects.for_user(request.user), pk=pk)
+
+
+def _document_page(request, upload_form=None, paste_form=None, status=200) -> HttpResponse:
+    context = {
+        "documents": Document.objects.for_user(request.user).defer("text"),
+        "upload_form": upload_form or DocumentUploadForm(),
+        "paste_form": paste_form or DocumentPasteForm(),
+    }
+    return render(request, "jobs/document_list.html", context, status=status)
+
+
+@require_GET
+def document_list(request: HttpRequest) -> HttpResponse:
+    return _document_page(request)
+
+
+@require_POST
+def document_upload(request: HttpRequest) -> HttpResponse:
+    form = DocumentUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            added = documents.add_files(request.user, form.cleaned_data["files"])
+        except DocumentError as exc:
+            form.add_error("files", exc.messages)
+        else:
+            messages.success(request, f"Added {len(added)} document(s).")
+            return redirect("jobs:documents")
+    return _document_page(request, upload_form=form, status=400)
+
+
+@require_POST
+def document_paste(request: HttpRequest) -> HttpResponse:
+    form = DocumentPasteForm(request.POST)
+    if form.is_valid():
+        try:
+            document = documents.add_text(
+                request.user, form.cleaned_data["title"], form.cleaned_data["text"]
+            )
+        except DocumentError as exc:
+            form.add_error("text", exc.messages)
+        else:
+            messages.success(request, f"Added “{document.title}”.")
+            return redirect("jobs:documents")
+    return _document_page(request, paste_form=form, status=400)
+
+
+@require_GET
+def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "jobs/document_detail.html", {"document": owned_document(request, pk)})
+
+
+@require_POST
+def document_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    document = owned_document(request, pk)
+    document.delete()
+    messages.success(request, f"Deleted “{document.title}”.")
+    return redirect("jobs:documents")

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from jobs.analysis.texts.dissecting import analyse, find_sections, study_design
+
+PAPER = """CARDIO-FAST TRIAL
+
+Abstract
+In this double-blind randomised controlled trial, 240 patients were followed for 12 weeks.
+
+2.1 Methods
+We recruited 240 patients with hypertension. Blood pressure was measured at each visit.
+
+Results
+Systolic pressure fell by 7.5 mmHg (95% CI [4.1, 10.9]; p < 0.001), see Figure 1 and Table 2.
+Costs were $1.2 million in total.
+
+Limitations
+The follow-up was short and the sample may not be representative.
+"""
+
+
+def test_sections_of_every_kind_are_found():
+    titles = [section["title"] for section in find_sections(PAPER)]
+
+    assert titles == ["CARDIO-FAST TRIAL", "Abstract", "2.1 Methods", "Results", "Limitations"]
+
+
+def test_results_numbers_and_references():
+    found = analyse(PAPER, "blood pressure")["key_results"]
+
+    assert [ci["text"] for ci in found["confidence_intervals"]] == ["95% CI [4.1, 10.9]"]
+    assert [p["text"] for p in found["p_values"]] == ["p < 0.001"]
+    assert [f["text"] for f in found["figures"]] == ["Figure 1"]
+    assert [t["text"] for t in found["tables"]] == ["Table 2"]
+    units = {(n["value"], n["unit"]) for n in found["numbers_with_units"]}
+    assert {("240", "patients"), ("12", "weeks"), ("7.5", "mmHg"), ("1.2", "$ million")} <= units
+
+
+def test_design_methods_and_limitations_come_with_their_text():
+    result = analyse(PAPER, "blood pressure")
+
+    assert result["study_design"]["value"] == "randomized controlled trial"
+    quote = result["study_design"]["quote"]
+    assert PAPER[quote["start"] : quote["end"]] == quote["text"]
+    assert any("recruited 240 patients" in m["text"] for m in result["methods"])
+    assert any("follow-up was short" in item["text"] for item in result["limitations"])
+    for item in result["methods"] + result["limitations"] + result["anchors"]:
+        text = item.get("text") or item["quote"]
+        assert PAPER[item["start"] : item["end"]] == text
+    assert result["unsupported"] == []
+
+
+def test_the_most_specific_design_wins():
+    assert study_design("A systematic review and meta-analysis of trials.")["value"] == (
+        "systematic review and meta-analysis"
+    )
+    assert study_design("We used a retrospective cohort.")["value"] == "retrospective cohort study"
+
+
+def test_nothing_is_invented_for_a_text_without_findings():
+    result = analyse("We like walking by the river on Sundays.", "blood pressure")
+
+    assert result["study_design"]["value"] is None
+    assert result["key_results"]["numbers_with_units"] == []
+    assert set(result["unsupported"]) >= {
+        "study_design", "methods", "limitations", "anchors", "key_results.p_values",
+    }  # fmt: skip
+
+
+def test_progress_steps_are_reported_in_order():
+    steps = []
+
+    analyse(PAPER, "blood pressure", on_step=lambda name, fraction: steps.append(name))
+
+    assert list(dict.fromkeys(steps)) == [
+        "sectioning", "design", "methods", "results", "limitations", "anchoring",
+    ]  # fmt: skip

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from jobs.analysis.texts.documents import DocumentError, extract
+from jobs.models import Document
+from tests.factories import PASSWORD, make_user
+from tests.pdfs import blank_pdf, pdf_with_text
+
+pytestmark = pytest.mark.django_db
+UPLOAD = reverse("jobs:document_upload")
+PASTE = reverse("jobs:document_paste")
+
+
+def upload(client, *files: tuple[str, bytes]):
+    return client.post(UPLOAD, {"files": [SimpleUploadedFile(name, data) for name, data in files]})
+
+
+class TestExtract:
+    def test_text_and_markdown(self):
+        assert extract("notes.txt", b"Line one\r\nLine two\n\n\n\nEnd").text == (
+            "Line one\nLine two\n\nEnd"
+        )
+        assert extract("r.md", "# Título\n\nçà".encode()).text == "# Título\n\nçà"
+
+    def test_windows_1252_and_utf16_text(self):
+        assert extract("old.txt", "café".encode("cp1252")).text == "café"
+        assert extract("wide.txt", "naïve text".encode("utf-16")).text == "naïve text"
+
+    def test_pdf_text_is_extracted_page_by_page(self):
+        extracted = extract("paper.pdf", pdf_with_text("Results on page one", "More on two"))
+
+        assert extracted.pages == 2
+        assert "Results on page one" in extracted.text and "More on two" in extracted.text
+
+    @pytest.mark.parametrize(
+        ("name", "data", "message"),
+        [
+            ("scan.pdf", blank_pdf(), "no extractable text"),
+            ("fake.pdf", b"hello, not a pdf", "not a PDF"),
+            ("broken.pdf", b"%PDF-1.4\n garbage", "could not be read"),
+            ("image.png", b"\x89PNG\r\n", ".png cannot be read"),
+            ("README", b"text", "files without an extension cannot be read"),
+            ("empty.txt", b"  \n\n ", "has no text"),
+            ("binary.txt", b"\x00\x01\x02text", "binary file"),
+        ],
+    )
+    def test_unusable_files_get_a_clear_error(self, name, data, message):
+        with pytest.raises(DocumentError, match=message):
+            extract(name, data)
+
+
+class TestPages:
+    def test_upload_several_files_at_once(self, alice_client, user):
+        response = upload(
+            alice_client,
+            ("fasting_trial.txt", b"A trial of fasting."),
+            ("paper.pdf", pdf_with_text("A PDF about insulin")),
+        )
+
+        assert response.status_code == 302
+        titles = set(Document.objects.for_user(user).values_list("title", flat=True))
+        assert titles == {"fasting trial", "paper"}
+        pdf = Document.objects.get(filename="paper.pdf")
+        assert pdf.pages == 1 and "insulin" in pdf.text and pdf.chars == len(pdf.text)
+
+    def test_one_bad_file_saves_nothing_and_names_the_file(self, alice_client, user):
+        response = upload(alice_client, ("good.txt", b"fine"), ("scan.pdf", blank_pdf()))
+
+        assert response.status_code == 400
+        assert "scan.pdf: the PDF has no extractable text" in response.content.decode()
+        assert not Document.objects.exists()
+
+    def test_size_limit_per_file(self, alice_client, settings):
+        settings.DOCUMENT_MAX_BYTES = 1_048_576
+
+        response = upload(alice_client, ("big.txt", b"x" * 1_200_000))
+
+        assert response.status_code == 400
+        assert "big.txt: 1.1 MB is over the limit of 1 MB per file." in response.content.decode()
+        assert not Document.objects.exists()
+
+    def test_file_count_limit_per_upload(self, alice_client, settings):
+        settings.DOCUMENT_MAX_FILES_PER_UPLOAD = 2
+
+        response = upload(alice_client, *[(f"{n}.txt", b"text") for n in range(3)])
+
+        assert "Upload at most 2 files at a time; you chose 3." in response.content.decode()
+        assert not Document.objects.exists()
+
+    def test_document_count_and_total_size_limits(self, alice_client, settings):
+        settings.DOCUMENT_MAX_COUNT = 1
+        assert upload(alice_client, ("one.txt", b"first")).status_code == 302
+
+        response = upload(alice_client, ("two.txt", b"second"))
+        assert "You can keep at most 1 documents; you have 1." in response.content.decode()
+
+        settings.DOCUMENT_MAX_COUNT = 10
+        settings.DOCUMENT_MAX_TOTAL_CHARS = 8
+        response = alice_client.post(PASTE, {"title": "t", "text": "abcdef"})
+        assert "may hold at most 8 characters in all; you use 5 and this adds 6" in (
+            response.content.decode()
+        )
+        assert Document.objects.count() == 1
+
+    def test_no_file_chosen(self, alice_client):
+        response = alice_client.post(UPLOAD, {})
+
+        assert response.status_code == 400
+        assert "This field is required." in response.content.decode()
+
+    def test_paste_text(self, alice_client, user):
+        response = alice_client.post(PASTE, {"title": "Notes", "text": "  Some pasted text.  "})
+
+        assert response.status_code == 302
+        document = Document.objects.get(owner=user)
+        assert (document.title, document.text, document.source) == (
+            "Notes",
+            "Some pasted text.",
+            "paste",
+        )
+
+    def test_empty_or_oversized_paste_is_refused(self, alice_client, settings):
+        settings.DOCUMENT_MAX_PASTE_CHARS = 10
+
+        empty = alice_client.post(PASTE, {"title": "Empty", "text": "   "})
+        large = alice_client.post(PASTE, {"title": "Large", "text": "x" * 11})
+
+        assert empty.status_code == large.status_code == 400
+        assert "This field is required." in empty.content.decode()
+        assert "at most 10 characters" in large.content.decode()
+        assert not Document.objects.exists()
+
+    def test_list_detail_and_delete(self, alice_client, user):
+        alice_client.post(PASTE, {"title": "Keep <b>me</b>", "text": "<script>x()</script>"})
+        document = Document.objects.get()
+
+        listing = alice_client.get(reverse("jobs:documents")).content.decode()
+        detail = alice_client.get(document.get_absolute_url()).content.decode()
+
+        assert "Keep &lt;b&gt;me&lt;/b&gt;" in listing
+        assert "&lt;script&gt;x()&lt;/script&gt;" in detail and "<script>x()" not in detail
+        response = alice_client.post(reverse("jobs:document_delete", args=[document.pk]))
+        assert response.status_code == 302
+        assert not Document.objects.exists()
+
+    def test_delete_needs_post(self, alice_client, user):
+        alice_client.post(PASTE, {"title": "t", "text": "text"})
+        document = Document.objects.get()
+
+        response = alice_client.get(reverse("jobs:document_delete", args=[document.pk]))
+
+        assert response.status_code == 405
+        assert Document.objects.exists()
+
+
+class TestOwnership:
+    def test_another_users_documents_are_404_and_not_listed(self, client, user):
+        document = Document.objects.create(owner=user, title="Private plan", text="secret")
+        intruder = make_user("intruder")
+        client.login(username=intruder.username, password=PASSWORD)
+
+        assert client.get(document.get_absolute_url()).status_code == 404
+        assert client.post(reverse("jobs:document_delete", args=[document.pk])).status_code == 404
+        assert "Private plan" not in client.get(reverse("jobs:documents")).content.decode()
+        assert Document.objects.filter(pk=document.pk).exists()
+
+    def test_documents_need_a_login(self, client, user):
+        document = Document.objects.create(owner=user, title="t", text="x")
+
+        for url in (reverse("jobs:documents"), document.get_absolute_url()):
+            assert client.get(url)["Location"].startswith(reverse("login"))

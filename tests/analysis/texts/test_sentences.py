@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from jobs.analysis.texts.sentences import is_heading, key_phrases, sentences, summarize, tokens
+
+TEXT = """# A trial
+
+Dr. Smith et al. enrolled 120 adults. HbA1c fell by 0.6% (95% CI 0.3 to 0.9; p = 0.002).
+
+  Fig. 2 shows weight.   Adherence was 84%.
+"""
+
+
+def test_sentences_keep_exact_offsets():
+    spans = sentences(TEXT)
+
+    assert [s.text for s in spans] == [
+        "# A trial",
+        "Dr. Smith et al. enrolled 120 adults.",
+        "HbA1c fell by 0.6% (95% CI 0.3 to 0.9; p = 0.002).",
+        "Fig. 2 shows weight.",
+        "Adherence was 84%.",
+    ]
+    assert all(TEXT[s.start : s.end] == s.text for s in spans)
+
+
+def test_headings_are_recognised():
+    assert is_heading("# A trial") and is_heading("Methods")
+    assert not is_heading("Adherence was 84%.")
+
+
+def test_key_phrases_of_a_question_drop_its_verbs():
+    phrases = key_phrases("Does intermittent fasting improve glycaemic control in diabetes?")
+
+    assert "intermittent fasting" in phrases and "glycaemic control" in phrases
+    assert not any("improve" in phrase for phrase in phrases)
+    assert key_phrases("   ") == []
+
+
+def test_tokens_drop_stopwords_and_single_characters():
+    assert tokens("The effect of a 2 week diet on HbA1c") == ["effect", "week", "diet", "hba1c"]
+
+
+def test_summaries_are_deterministic_focused_and_in_document_order():
+    text = (
+        "Gardens need water in summer. Fasting lowered HbA1c in adults with diabetes. "
+        "Tomatoes grow well in full sun. Fasting improved insulin sensitivity in diabetes."
+    )
+
+    first = summarize(text, k=2, focus=["fasting", "diabetes"])
+
+    assert [s.text for s in first] == [
+        "Fasting lowered HbA1c in adults with diabetes.",
+        "Fasting improved insulin sensitivity in diabetes.",
+    ]
+    assert first == summarize(text, k=2, focus=["fasting", "diabetes"])

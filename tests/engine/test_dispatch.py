@@ -1,0 +1,186 @@
+"""Which job starts next: priority, users taking turns, MAX_CONCURRENT_JOBS, place in line."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+from django.utils import timezone
+from django_q.models import OrmQ
+
+from jobs.engine import dispatch, endings, running, submitting
+from jobs.models import Job
+from tests.conftest import Worker, wait_for
+from tests.factories import make_job, make_user
+
+
+def start_all() -> list[Job]:
+    """Start queued jobs one by one, as free workers would, and return them in order."""
+    started = []
+    while job := running.claim_next():
+        started.append(job)
+    return started
+
+
+def queued(owner, count: int, **fields) -> list[Job]:
+    return [make_job(owner, **fields) for _ in range(count)]
+
+
+@pytest.fixture
+def unlimited(settings, db):
+    settings.MAX_CONCURRENT_JOBS = 1000
+    settings.MAX_ACTIVE_JOBS_PER_USER = 1000
+
+
+def test_the_highest_priority_starts_first_then_the_oldest(unlimited):
+    owner = make_user()
+    low, normal, high, urgent = (make_job(owner, priority=p) for p in (-1, 0, 5, 9))
+    older_high = make_job(owner, priority=5, created_at=timezone.now() - timedelta(hours=1))
+
+    assert start_all() == [urgent, older_high, high, normal, low]
+
+
+def test_one_users_many_jobs_take_turns_with_everyone_elses(unlimited):
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    alices = queued(alice, 4)
+    bobs = queued(bob, 2)
+    carols = queued(carol, 1)
+
+    order = start_all()
+
+    # Bob and Carol do not wait for all of Alice's jobs: each user gets a turn in a round.
+    assert order[:3] == [alices[0], bobs[0], carols[0]]
+    assert order[3:5] == [alices[1], bobs[1]]
+    assert order[5:] == alices[2:]
+
+
+def test_a_user_served_recently_goes_after_one_who_waited(unlimited):
+    alice, bob = make_user("alice"), make_user("bob")
+    make_job(alice, status=Job.Status.SUCCEEDED, started_at=timezone.now())
+    alices = queued(alice, 2)
+    bobs = queued(bob, 1)
+
+    assert start_all() == [bobs[0], alices[0], alices[1]]
+
+
+def test_no_more_than_max_concurrent_jobs_run_at_once(settings, db):
+    settings.MAX_CONCURRENT_JOBS = 2
+    jobs = queued(make_user(), 3)
+
+    first, second = running.claim_next(), running.claim_next()
+
+    assert {first, second} == set(jobs[:2])
+    assert running.claim_next() is None, "every slot is taken"
+    assert Job.objects.get(pk=jobs[2].pk).status == Job.Status.QUEUED
+    endings.finish(first, Job.Status.SUCCEEDED, result={})
+    assert running.claim_next() == jobs[2]
+
+
+def test_a_job_waiting_out_its_retry_backoff_is_not_started(unlimited):
+    owner = make_user()
+    waiting = make_job(owner, not_before=timezone.now() + timedelta(minutes=1))
+    ready = make_job(owner)
+
+    assert start_all() == [ready]
+    Job.objects.filter(pk=waiting.pk).update(not_before=timezone.now())
+    assert start_all() == [waiting]
+
+
+def test_a_task_with_nothing_to_start_is_idle(unlimited):
+    job = make_job()
+    submitting.cancel(job)
+
+    assert running.start_next_job() == "idle"
+
+
+def test_top_up_gives_every_startable_job_a_task(unlimited):
+    queued(make_user(), 3)
+    OrmQ.objects.all().delete()
+
+    assert running.top_up() == 3
+    assert OrmQ.objects.count() == 3
+    assert running.top_up() == 0, "no surplus when each job has its task"
+
+
+def test_place_in_line_matches_the_order_jobs_start_in(unlimited):
+    users = [make_user() for _ in range(4)]
+    # Some users were served before, in a known order; one never was.
+    for minutes, user in zip((30, 10, 20), users, strict=False):
+        make_job(
+            user,
+            status=Job.Status.SUCCEEDED,
+            started_at=timezone.now() - timedelta(minutes=minutes),
+        )
+    rng = random.Random(7)
+    for _ in range(15):
+        make_job(rng.choice(users))
+    waiting = list(Job.objects.filter(status=Job.Status.QUEUED))
+    predicted = {job.pk: dispatch.jobs_ahead(job) for job in waiting}
+
+    order = [job.pk for job in start_all()]
+
+    assert [predicted[pk] for pk in order] == list(range(len(order)))
+
+
+def test_higher_priority_jobs_count_as_ahead(unlimited):
+    owner, other = make_user(), make_user()
+    mine = make_job(owner)
+    queued(other, 2, priority=3)
+
+    assert dispatch.jobs_ahead(mine) == 2
+
+
+def test_the_job_page_shows_its_place_in_line(alice_client, user, unlimited):
+    make_job(make_user())
+    queued(make_user(), 3)  # only one of these goes before Alice's: they take turns
+    mine = make_job(user)
+
+    page = alice_client.get(mine.get_absolute_url()).content.decode()
+
+    assert "2 jobs ahead of it in line." in page
+    running.claim_next()
+    running.claim_next()
+    assert "Next in line." in alice_client.get(mine.get_absolute_url()).content.decode()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_busy_worker_starts_the_urgent_job_next_then_users_take_turns(
+    client, big_table, demo_table, worker_env, tmp_path
+):
+    env = {**worker_env, "Q_WORKERS": "1", "MAX_CONCURRENT_JOBS": "1"}
+    worker = Worker(tmp_path / "qcluster.log", env).start()
+
+    def submit(username: str, table: str) -> Job:
+        owner = User.objects.filter(username=username).first() or make_user(username)
+        client.force_login(owner)
+        client.post(reverse("jobs:new", args=["semantic_model"]), {"table": table})
+        return Job.objects.filter(owner=owner).order_by("created_at").last()
+
+    try:
+        blocker = submit("first", big_table)
+        wait_for(
+            lambda: Job.objects.get(pk=blocker.pk).status == Job.Status.RUNNING,
+            timeout=30,
+            what="the only worker to be busy",
+        )
+        alices = [submit("alice", demo_table.key) for _ in range(3)]
+        bob = submit("bob", demo_table.key)
+        carol = submit("carol", demo_table.key)
+        Job.objects.filter(pk=carol.pk).update(priority=5)  # as staff do in the admin
+        everyone = [blocker, *alices, bob, carol]
+        wait_for(
+            lambda: not Job.objects.filter(pk__in=[j.pk for j in everyone]).active().exists(),
+            timeout=120,
+            interval=1,
+            what="every job to finish",
+        )
+    finally:
+        worker.stop()
+
+    started = list(Job.objects.filter(pk__in=[j.pk for j in everyone]).order_by("started_at"))
+    assert all(job.status == Job.Status.SUCCEEDED for job in started)
+    assert started == [blocker, carol, alices[0], bob, alices[1], alices[2]]
