@@ -7,6 +7,7 @@ SECRET_KEY or with DEBUG on. Every variable is listed in `.env.example`.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -261,10 +262,25 @@ JOB_TIMEOUT_SECONDS = env_int(
 )
 # Active (queued or running) jobs one user may have at once.
 MAX_ACTIVE_JOBS_PER_USER = env_int("MAX_ACTIVE_JOBS_PER_USER", 10)
-# Jobs running at once across every worker cluster on the database; each cluster runs
-# this many worker processes unless Q_WORKERS says otherwise. When all are busy, the
-# highest-priority job starts next, users taking turns within a priority.
-MAX_CONCURRENT_JOBS = env_int("MAX_CONCURRENT_JOBS", 2)
+# Jobs running at once across every worker cluster on the database. Each running job is
+# a thread of a worker process, so one worker service carries hundreds of jobs that wait
+# on a model (docs/benchmarks.md: 400 in about 330 MiB and 2 connections per process).
+# When all are busy, the highest-priority job starts next, users taking turns within a
+# priority.
+MAX_CONCURRENT_JOBS = env_int("MAX_CONCURRENT_JOBS", 400)
+# Worker processes per cluster: each runs any number of jobs in threads; more than one
+# spreads the Python work of many streams over the cores.
+Q_WORKERS = env_int("Q_WORKERS", 2)
+# Job threads of one worker process that hold a database connection at once. A job
+# waiting on a model holds none; its progress and heartbeats go through the process's
+# one keeper connection (jobs/engine/keeper.py).
+JOB_DB_CONNECTIONS_PER_WORKER = env_int("JOB_DB_CONNECTIONS_PER_WORKER", 4)
+# CPU-bound steps (profiling a table, ranking, reading a long text) running at once on
+# the machine, across every worker process: file locks in JOB_CPU_SLOT_DIR.
+JOB_CPU_SLOTS = env_int("JOB_CPU_SLOTS", os.cpu_count() or 1)
+JOB_CPU_SLOT_DIR = env_str(
+    "JOB_CPU_SLOT_DIR", str(Path(tempfile.gettempdir()) / "long-jobs-cpu-slots")
+)
 
 # Documents: only their extracted text is kept. Limits apply per file, per upload and
 # per user, each with a message that says which one was reached.
@@ -311,9 +327,12 @@ DEMO_LOAN_ROWS = env_int("DEMO_LOAN_ROWS", 20_000)
 Q_CLUSTER = {
     "name": "jobs",
     "orm": "default",
-    "workers": env_int("Q_WORKERS", MAX_CONCURRENT_JOBS),
+    "workers": Q_WORKERS,
     # Tasks only say "start the best job now", so prefetching a few costs no ordering.
-    "queue_limit": env_int("Q_WORKERS", MAX_CONCURRENT_JOBS),
+    "queue_limit": Q_WORKERS * 2,
+    # A task only hands a job to a thread, so a process would reach django-q2's default
+    # of 500 tasks in an hour of busy work, then stop taking tasks until its threads end.
+    "recycle": 1_000_000,
     "bulk": 1,
     # How long an idle cluster waits between looks at the queue: a new job starts about
     # half of it after its submission (measured: 0.5 s gave a median 227 ms pickup, 0.2 s

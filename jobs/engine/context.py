@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Protocol, TypeVar
 
 from django.conf import settings
 from django.utils import timezone
 
+from jobs.engine import slots
 from jobs.engine.registry import JobKind
 from jobs.models import Job, JobCheckpoint, JobEvent
 
@@ -31,6 +34,34 @@ class JobCancelled(Exception):
     """The job stopped being ours to run (cancelled, or taken over) while it ran."""
 
 
+class Sink(Protocol):
+    """Where a context's writes go: the job's row at once, or a keeper that batches them.
+
+    `write` answers whether the job is still running as far as it knows; `slot`, when
+    there is one, is the database slot the job gives back while it waits.
+    """
+
+    write_interval: float | None
+    slot: slots.DatabaseSlots | None
+
+    def write(self, job_id, fields: dict) -> bool: ...
+
+    def event(self, event: JobEvent) -> None: ...
+
+
+class DirectSink:
+    """Each write an UPDATE on the calling thread's connection, answered at once."""
+
+    write_interval = None
+    slot = None
+
+    def write(self, job_id, fields: dict) -> bool:
+        return bool(Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(**fields))
+
+    def event(self, event: JobEvent) -> None:
+        event.save()
+
+
 class JobContext:
     def __init__(
         self,
@@ -39,7 +70,13 @@ class JobContext:
         *,
         clock: Callable[[], float] = time.monotonic,
         write_interval: float | None = None,
+        sink: Sink | None = None,
     ):
+        self._sink = sink or DirectSink()
+        if write_interval is None:
+            write_interval = self._sink.write_interval
+        # Set from another thread (the keeper) when the job is found no longer running.
+        self.stopped = threading.Event()
         self.job_id = job.pk
         self.owner_id = job.owner_id
         self.attempt = job.attempts
@@ -94,12 +131,14 @@ class JobContext:
         self._fraction = 0.0
         self._message = message or self.kind.stages[index].label + "…"
         self._write(stage=key)
-        JobEvent.objects.create(
-            job_id=self.job_id,
-            type=JobEvent.Type.STAGE,
-            name=key,
-            message=self._message,
-            attempt=self.attempt,
+        self._sink.event(
+            JobEvent(
+                job_id=self.job_id,
+                type=JobEvent.Type.STAGE,
+                name=key,
+                message=self._message,
+                attempt=self.attempt,
+            )
         )
 
     def progress(self, fraction: float, message: str | None = None) -> None:
@@ -107,7 +146,7 @@ class JobContext:
         self._fraction = max(0.0, min(1.0, fraction))
         if message is not None:
             self._message = message
-        if self._clock() - self._last_write >= self._interval:
+        if self.stopped.is_set() or self._clock() - self._last_write >= self._interval:
             self._write()
 
     def message(self, text: str) -> None:
@@ -121,17 +160,46 @@ class JobContext:
         current = stages[self._stage_index].weight * self._fraction
         return min(1.0, (done + current) / self._total_weight)
 
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Around a wait on something other than the database (a model's stream): the
+        job's database connection goes back to its worker meanwhile. Reports still work."""
+        if self._sink.slot is None:
+            yield
+            return
+        with self._sink.slot.released():
+            yield
+
+    @contextmanager
+    def cpu_bound(self) -> Iterator[None]:
+        """Around a step that keeps a core busy (profiling a table, ranking, reading a
+        long text): no more of them run at once than the machine has CPU slots, so they
+        leave the waiting jobs room. While it waits for a slot, the job gives its
+        database connection back."""
+        waiting = self._sink.slot.released() if self._sink.slot else None
+        with slots.cpu_slot(before_wait=waiting):
+            yield
+
+    def cpu(self, function: Callable[..., T], /, *args, **kwargs) -> T:
+        """`function(*args, **kwargs)`, run as a CPU-bound step (see `cpu_bound`)."""
+        with self.cpu_bound():
+            return function(*args, **kwargs)
+
     def _write(self, **fields) -> None:
-        now = timezone.now()
-        updated = Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(
-            progress=self.overall_progress(),
-            message=self._message[:500],
-            progress_at=now,
-            **fields,
+        if self.stopped.is_set():
+            raise JobCancelled(f"Job {self.job_id} is no longer running.")
+        running = self._sink.write(
+            self.job_id,
+            {
+                "progress": self.overall_progress(),
+                "message": self._message[:500],
+                "progress_at": timezone.now(),
+                **fields,
+            },
         )
         self._last_write = self._clock()
         self.writes += 1
-        if not updated:
+        if not running:
             raise JobCancelled(f"Job {self.job_id} is no longer running.")
         if self._last_write > self._deadline:
             minutes = self.kind.budget_seconds / 60

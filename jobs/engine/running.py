@@ -8,17 +8,19 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Protocol
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from jobs.engine import dispatch, locking, notifications, queue
-from jobs.engine.context import JobCancelled, JobContext, JobError
+from jobs.engine.context import DirectSink, JobCancelled, JobContext, JobError
 from jobs.engine.endings import finish, keep_partial, notify, partial_result, record
 from jobs.engine.joblog import job_event
 from jobs.engine.outage import is_outage
 from jobs.engine.registry import get_kind
+from jobs.engine.slots import DatabaseSlots
 from jobs.models import Job
 
 logger = logging.getLogger(__name__)
@@ -112,8 +114,8 @@ def retry_later(job: Job, error: str) -> bool:
     return bool(updated)
 
 
-def start_next_job() -> str:
-    """What a worker's task does: start the job the dispatcher picks, and run it."""
+def run_next_job() -> str:
+    """Start the job the dispatcher picks, and run it in this thread (tests)."""
     job = claim_next()
     if job is None:
         return "idle"
@@ -134,37 +136,80 @@ def run_queued_job(job_id: str) -> str:
     return execute(job)
 
 
-def execute(job: Job) -> str:
+class Attendance(Protocol):
+    """What runs beside a job: where its reports go (a context's Sink), and what marks it
+    alive and holds its lock from `begin` until `release`."""
+
+    write_interval: float | None
+    slot: DatabaseSlots | None
+
+    def write(self, job_id, fields: dict) -> bool: ...
+
+    def event(self, event) -> None: ...
+
+    def begin(self, job: Job, on_stop: Callable[[], None]) -> bool: ...
+
+    def end(self, job: Job) -> None: ...
+
+    def release(self, job: Job) -> None: ...
+
+
+class Alone(DirectSink):
+    """A job run in the calling thread (tests, a job started by hand): its writes go
+    straight to its row, and a heartbeat thread of its own marks it alive."""
+
+    def begin(self, job: Job, on_stop: Callable[[], None]) -> bool:
+        self._heartbeat = Heartbeat(job.pk)
+        self._heartbeat.start()
+        return True
+
+    def end(self, job: Job) -> None:
+        self._heartbeat.stop()
+
+    def release(self, job: Job) -> None:
+        pass
+
+
+def execute(job: Job, attendance: Attendance | None = None) -> str:
+    attendance = attendance or Alone()
     kind = get_kind(job.kind)
     started = timezone.now()
     if kind is None:
         finish(job, Job.Status.FAILED, error=f"Unknown job kind {job.kind!r}.")
         return Job.Status.FAILED
-    context = JobContext(job, kind)
-    heartbeat = Heartbeat(job.pk)
-    heartbeat.start()
+    context = JobContext(job, kind, sink=attendance)
+    if not attendance.begin(job, context.stopped.set):
+        # Another live session holds the job: its worker still runs it.
+        job_event("held-elsewhere", job, level=logging.WARNING)
+        return "skipped"
     try:
-        result = kind.run(context, job.params)
-    except JobCancelled:
-        status, error, result, retryable = Job.Status.CANCELLED, "", None, False
-    except JobError as exc:
-        status, error, result, retryable = Job.Status.FAILED, str(exc), None, exc.retryable
-    except Exception as exc:
-        status, result, retryable = Job.Status.FAILED, None, True
-        if is_outage(exc):
-            job_event("lost-database", job, level=logging.WARNING, error=str(exc)[:200])
-            error = "The connection to the database was lost; the job resumes from its last step."
+        try:
+            result = kind.run(context, job.params)
+        except JobCancelled:
+            status, error, result, retryable = Job.Status.CANCELLED, "", None, False
+        except JobError as exc:
+            status, error, result, retryable = Job.Status.FAILED, str(exc), None, exc.retryable
+        except Exception as exc:
+            status, result, retryable = Job.Status.FAILED, None, True
+            if is_outage(exc):
+                job_event("lost-database", job, level=logging.WARNING, error=str(exc)[:200])
+                error = (
+                    "The connection to the database was lost; the job resumes from its last step."
+                )
+            else:
+                logger.exception("job crashed id=%s kind=%s", job.pk, job.kind)
+                error = f"The job stopped on an unexpected error ({type(exc).__name__}: {exc})."
         else:
-            logger.exception("job crashed id=%s kind=%s", job.pk, job.kind)
-            error = f"The job stopped on an unexpected error ({type(exc).__name__}: {exc})."
-    else:
-        status, error, retryable = Job.Status.SUCCEEDED, "", False
+            status, error, retryable = Job.Status.SUCCEEDED, "", False
+        finally:
+            attendance.end(job)
+        # Recording the outcome needs the database, which may be what just failed.
+        status = when_database_answers(
+            lambda: conclude(job, context, status, result=result, error=error, retryable=retryable)
+        )
     finally:
-        heartbeat.stop()
-    # Recording the outcome needs the database, which may be what just failed.
-    status = when_database_answers(
-        lambda: conclude(job, context, status, result=result, error=error, retryable=retryable)
-    )
+        # Only now: the sweep must never find the job running with its lock free.
+        attendance.release(job)
     if status in notifications.ENDINGS and notifications.reachable(job.owner):
         notify(job)
     duration = round((timezone.now() - started).total_seconds(), 2)

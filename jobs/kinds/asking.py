@@ -26,7 +26,9 @@ def stream_into(ctx: JobContext, label: str, messages: list[dict]) -> str:
         ctx.message(f"{label}: rate-limited by the model, retrying in {seconds:.0f} s ({attempt})")
 
     try:
-        return chat.complete(messages, on_progress=on_progress, on_wait=on_wait)
+        # The wait is the model's: the job's database connection is not needed meanwhile.
+        with ctx.waiting():
+            return chat.complete(messages, on_progress=on_progress, on_wait=on_wait)
     except chat.ProviderError as error:
         raise JobError(str(error), retryable=error.retryable) from error
 

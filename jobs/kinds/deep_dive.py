@@ -56,7 +56,7 @@ def run(ctx: JobContext, params: dict) -> dict:
         ctx.progress(fraction)
 
     analysis = ctx.checkpoint(
-        "analysis", lambda: dissecting.analyse(document.text, objective, on_step=on_step)
+        "analysis", lambda: ctx.cpu(dissecting.analyse, document.text, objective, on_step=on_step)
     )
 
     ctx.stage("writing")

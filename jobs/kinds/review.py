@@ -76,7 +76,7 @@ def run(ctx: JobContext, params: dict) -> dict:
     documents = load_documents(ctx, params["document_ids"])
 
     ctx.stage("ranking", f"Ranking {len(documents)} documents…")
-    ranked = ranking.rank(question, phrases, [doc.text for doc in documents])
+    ranked = ctx.cpu(ranking.rank, question, phrases, [doc.text for doc in documents])
     selected = ranking.select(ranked, mode)
     if not selected:
         raise JobError(
@@ -100,7 +100,9 @@ def run(ctx: JobContext, params: dict) -> dict:
 
     ctx.stage("synthesising", "Finding themes across documents…")
     texts = {doc.pk: doc.text for doc in documents}
-    themes = reviewing.themes(phrases, [(a["title"], texts[a["document_id"]]) for a in analyses])
+    themes = ctx.cpu(
+        reviewing.themes, phrases, [(a["title"], texts[a["document_id"]]) for a in analyses]
+    )
     if ai.configured():
         summary = ctx.checkpoint(
             "summary",
@@ -135,7 +137,9 @@ def run(ctx: JobContext, params: dict) -> dict:
 
 def analyse(ctx: JobContext, question, phrases, document, item) -> dict:
     """One document's relevance, quotes and summary: the step a resumed job skips."""
-    analysis = reviewing.analyse_document(question, phrases, document.title, document.text, item)
+    analysis = ctx.cpu(
+        reviewing.analyse_document, question, phrases, document.title, document.text, item
+    )
     analysis["document_id"] = document.pk
     if ai.configured():
         analysis["summary"] = ask(

@@ -66,7 +66,7 @@ def run(ctx: JobContext, params: dict) -> dict:
     done = 0
     for schema in schemas:
         row_counts[schema.ref] = ctx.checkpoint(
-            f"rows|{schema.ref.key}", lambda schema=schema: profiling.count_rows(schema)
+            f"rows|{schema.ref.key}", lambda schema=schema: ctx.cpu(profiling.count_rows, schema)
         )
         profiles[schema.ref] = []
         for column in schema.columns:
@@ -77,8 +77,8 @@ def run(ctx: JobContext, params: dict) -> dict:
             )
             saved = ctx.checkpoint(
                 f"profiled|{schema.ref.key}|{column.name}",
-                lambda schema=schema, column=column: profiling.profile_column(
-                    schema, column, row_counts[schema.ref]
+                lambda schema=schema, column=column: ctx.cpu(
+                    profiling.profile_column, schema, column, row_counts[schema.ref]
                 ).to_dict(),
             )
             profiles[schema.ref].append(profiling.ColumnProfile.from_dict(saved))
@@ -91,7 +91,7 @@ def run(ctx: JobContext, params: dict) -> dict:
             ctx.progress(done / total, f"Sampling {schema.ref.table}.{profile.name}")
             saved = ctx.checkpoint(
                 f"sampled|{schema.ref.key}|{profile.name}",
-                lambda schema=schema, profile=profile: sampled(schema, profile),
+                lambda schema=schema, profile=profile: ctx.cpu(sampled, schema, profile),
             )
             profiles[schema.ref][position] = profiling.ColumnProfile.from_dict(saved)
             done += 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import threading
 import time
 from collections.abc import Callable
 
@@ -31,13 +32,25 @@ def configured() -> bool:
 
 
 def client() -> openai.OpenAI:
-    return openai.OpenAI(
-        base_url=settings.AI_BASE_URL,
-        # Local OpenAI-compatible servers often need no key, but the SDK insists on one.
-        api_key=settings.AI_API_KEY or "not-needed",
-        timeout=settings.AI_TIMEOUT_SECONDS,
-        max_retries=0,
-    )
+    """One client per process and settings, shared by every job thread: each holds a
+    connection pool and a TLS context, too much to make per request with hundreds of
+    jobs streaming at once. The SDK's client is safe to share between threads."""
+    key = (settings.AI_BASE_URL, settings.AI_API_KEY, settings.AI_TIMEOUT_SECONDS)
+    with _clients_lock:
+        found = _clients.get(key)
+        if found is None:
+            found = _clients[key] = openai.OpenAI(
+                base_url=settings.AI_BASE_URL,
+                # Local OpenAI-compatible servers often need no key, but the SDK insists.
+                api_key=settings.AI_API_KEY or "not-needed",
+                timeout=settings.AI_TIMEOUT_SECONDS,
+                max_retries=0,
+            )
+        return found
+
+
+_clients: dict[tuple, openai.OpenAI] = {}
+_clients_lock = threading.Lock()
 
 
 def retry_after(error: openai.RateLimitError, attempt: int) -> float:

@@ -93,7 +93,7 @@ def test_a_task_with_nothing_to_start_is_idle(unlimited):
     job = make_job()
     submitting.cancel(job)
 
-    assert running.start_next_job() == "idle"
+    assert running.run_next_job() == "idle"
 
 
 def test_top_up_gives_every_startable_job_a_task(unlimited):

@@ -1,0 +1,224 @@
+"""The engine's guarantees at the concurrency it is built for: a hundred jobs at once,
+each waiting on a model's stream, in one cluster of two worker processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from django.db import connection
+
+from jobs.engine import recovery, submitting
+from jobs.engine.registry import get_kind
+from jobs.models import Job, JobCheckpoint, JobEvent
+from tests.conftest import ROOT, Worker, wait_for
+from tests.factories import make_document, make_user
+from tests.fake_openai import FakeOpenAI, Script
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+JOBS = 100
+TEXT = (
+    "Methods: a randomised trial of 120 adults over 12 weeks. Results: HbA1c fell by 0.4% "
+    "(95% CI 0.2 to 0.6, p = 0.01). Limitations: a short follow-up."
+)
+
+
+@pytest.fixture
+def slow_model():
+    """A provider whose every answer streams for about `seconds` seconds."""
+    script = Script(answer="A steady overview of the trial. " * 10, chunks=10)
+    with FakeOpenAI(script=script) as server:
+        yield server
+
+
+def stream_for(server: FakeOpenAI, seconds: float) -> None:
+    server.script.delay = seconds / server.script.chunks
+
+
+@pytest.fixture
+def many_env(worker_env, slow_model) -> dict[str, str]:
+    return {
+        **worker_env,
+        "AI_BASE_URL": slow_model.base_url,
+        "AI_API_KEY": "sk-test",
+        "AI_MODEL": "fake-model",
+        "AI_TIMEOUT_SECONDS": "20",
+        "MAX_CONCURRENT_JOBS": str(JOBS),
+        "Q_WORKERS": "2",
+        "JOB_HEARTBEAT_SECONDS": "0.5",
+        "JOB_PROGRESS_WRITE_SECONDS": "0.5",
+    }
+
+
+def submit_many(settings, count: int = JOBS) -> list[Job]:
+    settings.MAX_ACTIVE_JOBS_PER_USER = count
+    owner = make_user("busy")
+    document = make_document(owner, title="Trial", text=TEXT)
+    kind = get_kind("deep_dive")
+    return [
+        submitting.submit(
+            owner=owner, kind=kind, params={"document_id": document.pk, "objective": f"HbA1c {n}"}
+        )
+        for n in range(count)
+    ]
+
+
+def running_count() -> int:
+    return Job.objects.filter(status=Job.Status.RUNNING).count()
+
+
+def streaming_count() -> int:
+    return Job.objects.filter(status=Job.Status.RUNNING, stage="writing").count()
+
+
+def connections_to_test_database() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def all_ended(jobs: list[Job]) -> bool:
+    ids = [job.pk for job in jobs]
+    return not Job.objects.filter(pk__in=ids, status__in=Job.ACTIVE_STATUSES).exists()
+
+
+def test_a_hundred_waiting_jobs_run_at_once_on_a_few_connections(
+    many_env, slow_model, settings, tmp_path
+):
+    stream_for(slow_model, 8)
+    cluster = Worker(tmp_path / "qcluster.log", many_env).start()
+    try:
+        jobs = submit_many(settings)
+        peak_running = peak_connections = 0
+        deadline = time.monotonic() + 90
+        while not all_ended(jobs) and time.monotonic() < deadline:
+            peak_running = max(peak_running, streaming_count())
+            peak_connections = max(peak_connections, connections_to_test_database())
+            time.sleep(0.25)
+    finally:
+        cluster.stop()
+
+    statuses = set(Job.objects.filter(pk__in=[j.pk for j in jobs]).values_list("status", flat=True))
+    assert statuses == {Job.Status.SUCCEEDED}
+    assert peak_running == JOBS, f"at most {peak_running} streamed from the model at once"
+    # The test's own connection, the cluster's (sentinel, pusher, monitor) and per worker
+    # process a keeper and at most JOB_DB_CONNECTIONS_PER_WORKER job connections.
+    assert peak_connections <= 20, f"{peak_connections} connections at the peak"
+    for job in Job.objects.filter(pk__in=[j.pk for j in jobs]):
+        assert job.attempts == 1
+        assert job.result["overview"].startswith("A steady overview")
+        assert JobEvent.objects.filter(job=job, name=Job.Status.RUNNING).count() == 1
+
+
+def test_killed_with_a_hundred_jobs_in_flight_every_one_resumes(
+    many_env, slow_model, settings, tmp_path
+):
+    settings.JOB_STALE_SECONDS = 2
+    stream_for(slow_model, 30)
+    first = Worker(tmp_path / "first.log", many_env).start()
+    try:
+        jobs = submit_many(settings)
+        wait_for(lambda: streaming_count() == JOBS, timeout=60, what="every job to stream")
+    finally:
+        # As when the machine dies: no job gets to write anything.
+        os.killpg(first.process.pid, signal.SIGKILL)
+        first.process.wait(5)
+    assert running_count() == JOBS
+
+    stream_for(slow_model, 2)
+    wait_for(
+        lambda: recovery.recover_lost_jobs()["requeued"] > 0 and running_count() == 0,
+        timeout=30,
+        interval=1,
+        what="every lost job to be queued again",
+    )
+    second = Worker(tmp_path / "second.log", many_env).start()
+    try:
+        wait_for(lambda: all_ended(jobs), timeout=90, interval=0.5, what="every job to end")
+    finally:
+        second.stop()
+
+    for job in Job.objects.filter(pk__in=[j.pk for j in jobs]):
+        assert job.status == Job.Status.SUCCEEDED
+        assert job.attempts == 2
+        # The analysis before the model's overview is attempt 1's, reused.
+        analysis = JobCheckpoint.objects.get(job=job, key="analysis")
+        assert analysis.attempt == 1
+
+
+def test_cancelled_streaming_jobs_stop_within_seconds(many_env, slow_model, settings, tmp_path):
+    stream_for(slow_model, 20)
+    cluster = Worker(tmp_path / "qcluster.log", many_env).start()
+    try:
+        jobs = submit_many(settings)
+        wait_for(lambda: streaming_count() == JOBS, timeout=60, what="every job to stream")
+        cancelled = jobs[::2]
+        for job in cancelled:
+            assert submitting.cancel(job)
+        at = time.monotonic()
+        # A cancelled job's worker says so in its log once its thread has stopped.
+        wait_for(
+            lambda: cluster.log().count("status=cancelled") == len(cancelled),
+            timeout=10,
+            what="every cancelled job's thread to stop",
+        )
+        stopped_after = time.monotonic() - at
+        wait_for(lambda: all_ended(jobs), timeout=60, interval=0.5, what="the others to end")
+    finally:
+        cluster.stop()
+
+    assert stopped_after < 5, f"the last cancelled job stopped after {stopped_after:.1f} s"
+    ended = dict(Job.objects.filter(pk__in=[j.pk for j in jobs]).values_list("pk", "status"))
+    assert {ended[job.pk] for job in cancelled} == {Job.Status.CANCELLED}
+    assert {ended[job.pk] for job in jobs[1::2]} == {Job.Status.SUCCEEDED}
+
+
+def test_sigterm_lets_a_hundred_running_jobs_finish(many_env, slow_model, settings, tmp_path):
+    stream_for(slow_model, 6)
+    log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker"],
+        cwd=ROOT,
+        env=many_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        jobs = submit_many(settings)
+        wait_for(lambda: streaming_count() == JOBS, timeout=60, what="every job to stream")
+        # As a platform redeploying does: SIGTERM to the whole process group.
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(60)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+
+    assert worker.returncode == 0
+    statuses = set(Job.objects.filter(pk__in=[j.pk for j in jobs]).values_list("status", flat=True))
+    assert statuses == {Job.Status.SUCCEEDED}
+
+
+def test_two_clusters_start_each_of_a_hundred_jobs_once(many_env, slow_model, settings, tmp_path):
+    stream_for(slow_model, 3)
+    env = {**many_env, "JOB_LEASE_SECONDS": "2"}
+    clusters = [Worker(tmp_path / f"cluster{n}.log", env).start() for n in (1, 2)]
+    try:
+        jobs = submit_many(settings)
+        wait_for(lambda: all_ended(jobs), timeout=90, interval=0.5, what="every job to end")
+    finally:
+        for cluster in clusters:
+            cluster.stop()
+    logs = [cluster.log() for cluster in clusters]
+
+    assert all("job started" in log for log in logs), "both clusters took jobs"
+    for job in Job.objects.filter(pk__in=[j.pk for j in jobs]):
+        assert job.status == Job.Status.SUCCEEDED
+        assert job.attempts == 1
+        assert JobEvent.objects.filter(job=job, name=Job.Status.RUNNING).count() == 1
+        assert sum(log.count(f"job finished id={job.pk} ") for log in logs) == 1
