@@ -1,120 +1,617 @@
-"""Concurrency of waiting jobs: deep dives that each wait about a minute on a slow local
-OpenAI-compatible server. How many run at once, and what one running job costs.
+"""Concurrency of waiting jobs: deep dives that each wait on a slow local
+OpenAI-compatible server, all submitted at once to ONE qcluster with the app's defaults
+(Q_WORKERS unset: 2 worker processes, each running its jobs in threads).
 
-    .venv/bin/python bench/concurrency.py [--jobs 40] [--stream-seconds 60]
+    .venv/bin/python bench/concurrency.py [--jobs 40 400 1000] [--stream-seconds 60]
+        [--poll-users 400]
 
-Starts the fake provider (tests/fake_openai.py) streaming each answer over
---stream-seconds, a qcluster with one worker per job, submits --jobs deep dives, and
-samples the running count, the memory of the cluster's processes (RSS and PSS from
-/proc/<pid>/smaps_rollup, so shared pages count once) and PostgreSQL's connections.
+For each --jobs N, on a fresh database and a fresh cluster:
+
+- submits N deep dives in one transaction, spread over owners of 10 jobs each (the
+  app's default MAX_ACTIVE_JOBS_PER_USER), with MAX_CONCURRENT_JOBS at least N; each
+  job's overview streams from the fake provider (bench/fake_provider.py, a process of
+  its own) in 60 chunks over --stream-seconds;
+- samples every second: the jobs' status, stage, message and progress_at; the memory of
+  the cluster's process tree (RSS, and PSS from /proc/<pid>/smaps_rollup, so shared
+  pages count once) and its threads; PostgreSQL's connections (this database's rows in
+  pg_stat_activity, those of the cluster's own sockets, and the server's total); the CPU
+  time of the cluster, of this database's backends and of the provider;
+- reports the peak running at once, how the jobs ended (succeeded with the model's
+  overview in their result), memory and connections idle and at the peak and their
+  growth per job, the longest silence of a streaming job's stage message (target: a
+  change at least every 5 s), and, with --poll-users, the poll load of bench/poll.py
+  against a gunicorn on the same database, its users polling those jobs;
+- then, the cluster idle, the pickup time of 50 no-op jobs submitted one at a time
+  (started_at - created_at, as bench/pickup.py measures it).
+
+A run that has not ended stream-seconds * 3 + 180 s after its submission is abandoned,
+with what was left running. Every process started here is stopped at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
 import tempfile
+import threading
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from stack import machine, qcluster, setup_django, tree, wait_until
+from stack import (
+    ROOT,
+    SERVER,
+    environment,
+    gunicorn,
+    machine,
+    percentile,
+    postgres_pids,
+    process,
+    qcluster,
+    setup_django,
+    tree,
+    wait_until,
+)
+
+DATABASE = "longjobs_bench_concurrency"
+# The no-op kind of bench/noop.py, for the pickup measure, in the bench and the cluster.
+ENV = {"JOB_EXTRA_KIND_MODULES": "bench.noop", "LOG_LEVEL": "WARNING"}
+JOBS_PER_OWNER = 10  # the app's default MAX_ACTIVE_JOBS_PER_USER
+CHUNKS = 60
+PICKUP_SAMPLES = 50
+GAP_TARGET = 5.0
+MIB = 1024  # smaps_rollup counts KiB
 
 
-def memory_kib(pids: list[int]) -> tuple[int, int]:
-    rss = pss = 0
+# --- What the processes use, from /proc ------------------------------------------------
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of these processes, and of their children they reaped
+    (a worker process recycled, a backend ended)."""
+    ticks = 0
+    for pid in pids:
+        if fields := _stat(pid):
+            ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def memory(pids: list[int]) -> tuple[int, int, int]:
+    """RSS and PSS in KiB, and the number of threads, of these processes."""
+    rss = pss = threads = 0
     for pid in pids:
         try:
-            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-        except (FileNotFoundError, ProcessLookupError):
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
             continue
-        for line in text.splitlines():
+        for line in rollup.splitlines():
             if line.startswith("Rss:"):
                 rss += int(line.split()[1])
             elif line.startswith("Pss:"):
                 pss += int(line.split()[1])
-    return rss, pss
+        threads += next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith("Threads:")
+        )
+    return rss, pss, threads
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--jobs", type=int, default=40)
-    parser.add_argument("--stream-seconds", type=float, default=60.0)
-    args = parser.parse_args()
-    setup_django("longjobs_bench_concurrency", LOG_LEVEL="WARNING")
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
+def database_sockets(pids: list[int], port: int = 5432) -> int:
+    """Established TCP connections from these processes to PostgreSQL's port."""
+    to_postgres = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "01" and int(fields[2].rsplit(":", 1)[1], 16) == port:
+                    to_postgres.add(fields[9])
+    count = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for descriptor in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(f"/proc/{pid}/fd/{descriptor}")
+                    if target.startswith("socket:[") and target[8:-1] in to_postgres:
+                        count += 1
+    return count
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- The database ------------------------------------------------------------------------
+
+
+def fresh_database() -> None:
+    """Drop and create the bench database again, migrated (after the first run)."""
+    import psycopg2
+    from django.core.management import call_command
+    from django.db import connections
+
+    connections.close_all()
+    admin = psycopg2.connect(f"{SERVER}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{DATABASE}"')
+    admin.close()
+    call_command("migrate", verbosity=0)
+
+
+def connections_now() -> tuple[int, int, list[int]]:
+    """Connections to this database and to the whole server, and this database's
+    backends."""
     from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE datname = %s),"
+            " coalesce(array_agg(pid) FILTER (WHERE datname = %s), '{}')"
+            " FROM pg_stat_activity",
+            [DATABASE, DATABASE],
+        )
+        total, ours, pids = cursor.fetchone()
+    return ours, total, pids
+
+
+def make_sessions(pairs: list[tuple], path: Path) -> None:
+    """A logged-in session (a real session row) for each (user, job), in the file that
+    bench/locustfiles/poll.py reads."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    sessions = []
+    for user, job in pairs:
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        sessions.append({"session": store.session_key, "job": str(job.pk)})
+    path.write_text(json.dumps(sessions))
+
+
+# --- One run -----------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    at: float  # seconds since the submission was committed
+    running: int
+    queued: int
+    rss: int
+    pss: int
+    threads: int
+    cluster_connections: int
+    database_connections: int
+    server_connections: int
+
+
+@dataclass
+class Messages:
+    """When each streaming job's stage message was last seen to change."""
+
+    last: dict = field(default_factory=dict)  # job id -> (message, seen at, progress_at)
+    gaps: list[float] = field(default_factory=list)
+    stamp_gaps: list[float] = field(default_factory=list)
+    changes: int = 0
+
+    def see(self, rows: list[tuple], at: float) -> None:
+        streaming = set()
+        for pk, status, stage, message, progress_at in rows:
+            if status != "running" or stage != "writing":
+                continue
+            streaming.add(pk)
+            before = self.last.get(pk)
+            if before is None:
+                self.last[pk] = (message, at, progress_at)
+            elif message != before[0]:
+                self._change(pk, at, progress_at)
+                self.last[pk] = (message, at, progress_at)
+        for pk in set(self.last) - streaming:
+            # Left the stream (the next stage, or the job ended): a change too.
+            self._change(pk, at, None)
+            del self.last[pk]
+
+    def _change(self, pk, at: float, progress_at) -> None:
+        _, seen, stamp = self.last[pk]
+        self.changes += 1
+        self.gaps.append(at - seen)
+        if progress_at is not None and stamp is not None:
+            self.stamp_gaps.append((progress_at - stamp).total_seconds())
+
+
+class Poll(threading.Thread):
+    """bench/poll.py's locust load, run beside the jobs."""
+
+    def __init__(self, users: int, seconds: int, sessions: Path, out: Path, server: int):
+        super().__init__(name="poll-load", daemon=True)
+        self.arguments = (users, seconds, sessions, out, server)
+        self.row: dict | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        from poll import run_locust
+
+        try:
+            self.row = run_locust(*self.arguments)
+        except BaseException as error:  # SystemExit too: reported with the figures
+            self.error = error
+
+
+def run(jobs: int, args, provider_url: str, logs: Path) -> None:
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.utils import timezone
 
     from jobs.engine import submitting
     from jobs.engine.registry import get_kind
     from jobs.models import Document, Job
-    from tests.fake_openai import FakeOpenAI, Script
 
-    chunks = 60
-    script = Script(answer="A steady answer. " * chunks, chunks=chunks)
-    script.delay = args.stream_seconds / chunks
-    logs = Path(tempfile.mkdtemp(prefix="bench-concurrency-"))
-    print(f"machine: {machine()}")
-    print(f"{args.jobs} deep dives, each streaming for {args.stream_seconds:.0f} s; logs in {logs}")
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW max_connections")
-        print(f"PostgreSQL max_connections: {cursor.fetchone()[0]}")
-
-    with FakeOpenAI(script=script) as provider:
-        env = {
-            "AI_BASE_URL": provider.base_url,
-            "AI_API_KEY": "sk-bench",
-            "AI_MODEL": "bench-model",
-            "AI_TIMEOUT_SECONDS": "30",
-            "Q_WORKERS": str(args.jobs),
-            "MAX_CONCURRENT_JOBS": str(args.jobs),
-        }
-        settings.MAX_ACTIVE_JOBS_PER_USER = args.jobs
-        owner = get_user_model().objects.create(username="waiter")
-        document = Document.objects.create(
+    User = get_user_model()  # noqa: N806
+    limit = max(jobs, 400)  # the app's default MAX_CONCURRENT_JOBS, or N when more
+    owners = User.objects.bulk_create(
+        User(username=f"reader{n}") for n in range(-(-jobs // JOBS_PER_OWNER))
+    )
+    documents = [
+        Document.objects.create(
             owner=owner,
             title="Trial",
             text="Methods: a randomised trial of 120 adults. Results: HbA1c fell by 0.4%.",
         )
+        for owner in owners
+    ]
+    answer = ("A steady answer. " * CHUNKS).strip()
+    env = {
+        **ENV,
+        "AI_BASE_URL": provider_url,
+        "AI_API_KEY": "sk-bench",
+        "AI_MODEL": "bench-model",
+        **({"MAX_CONCURRENT_JOBS": str(limit)} if limit > 400 else {}),
+    }
+    print(
+        f"\n== {jobs} deep dives, {len(owners)} owners, {args.stream_seconds:g} s streams "
+        f"({CHUNKS} chunks); Q_WORKERS 2 (default), MAX_CONCURRENT_JOBS {limit}; "
+        f"logs in {logs}"
+    )
+    with contextlib.ExitStack() as stack:
+        cluster = stack.enter_context(qcluster(logs / f"qcluster-{jobs}.log", **env))
+        web = None
+        if args.poll_users:
+            from poll import PORT, _up
+
+            web = stack.enter_context(
+                gunicorn(logs / f"gunicorn-{jobs}.log", PORT, None, DEBUG="false")
+            )
+            wait_until(_up, timeout=60, what="gunicorn")
+        # The main process, its sentinel, monitor and pusher, and two workers.
+        wait_until(lambda: len(tree(cluster.pid)) >= 6, 120, what="the cluster's workers")
+        time.sleep(4)
+        idle_pids = tree(cluster.pid)
+        idle_rss, idle_pss, idle_threads = memory(idle_pids)
+        idle_ours, idle_total, _ = connections_now()
+        idle_cluster = database_sockets(idle_pids)
+        print(
+            f"idle cluster: {len(idle_pids)} processes, {idle_threads} threads, "
+            f"RSS {idle_rss / MIB:.0f} MiB, PSS {idle_pss / MIB:.0f} MiB; connections: "
+            f"cluster {idle_cluster}, this database {idle_ours}, server {idle_total}"
+        )
+
+        # Submit all at once: one transaction, the owners taking turns.
         kind = get_kind("deep_dive")
-        with qcluster(logs / "qcluster.log", **env) as cluster:
-            wait_until(lambda: len(tree(cluster.pid)) >= args.jobs + 3, 120, what="workers")
-            time.sleep(2)
-            idle_rss, idle_pss = memory_kib(tree(cluster.pid))
-            print(f"idle cluster: {len(tree(cluster.pid))} processes, "
-                  f"RSS {idle_rss / 1024:.0f} MiB, PSS {idle_pss / 1024:.0f} MiB")  # fmt: skip
-            started = time.monotonic()
-            for n in range(args.jobs):
+        began = time.monotonic()
+        with transaction.atomic():
+            submitted = [
                 submitting.submit(
-                    owner=owner,
+                    owner=owners[n % len(owners)],
                     kind=kind,
-                    params={"document_id": document.pk, "objective": f"effect {n}"},
+                    params={
+                        "document_id": documents[n % len(owners)].pk,
+                        "objective": f"effect {n}",
+                    },
                 )
-            peak = {"running": 0, "rss": 0, "pss": 0, "connections": 0}
-            while time.monotonic() - started < args.stream_seconds * 3 + 120:
-                running = Job.objects.filter(status=Job.Status.RUNNING).count()
-                if running >= peak["running"]:
-                    rss, pss = memory_kib(tree(cluster.pid))
-                    with connection.cursor() as cursor:
-                        cursor.execute("SELECT count(*) FROM pg_stat_activity")
-                        connections = cursor.fetchone()[0]
-                    peak.update(running=running, rss=rss, pss=pss, connections=connections)
-                if not Job.objects.filter(status__in=Job.ACTIVE_STATUSES).exists():
-                    break
-                time.sleep(1)
-            elapsed = time.monotonic() - started
-    done = Job.objects.filter(status=Job.Status.SUCCEEDED).count()
-    extra_pss = (peak["pss"] - idle_pss) / max(1, peak["running"])
-    print(f"peak running at once: {peak['running']} of {args.jobs}")
-    print(f"all ended after {elapsed:.0f} s; succeeded {done}, "
-          f"other {args.jobs - done}")  # fmt: skip
-    print(f"cluster memory at the peak: RSS {peak['rss'] / 1024:.0f} MiB, "
-          f"PSS {peak['pss'] / 1024:.0f} MiB")  # fmt: skip
-    per_job = peak["pss"] / max(1, peak["running"]) / 1024
-    print(f"per running job: PSS {per_job:.1f} MiB (its worker process), "
-          f"of which {extra_pss / 1024:.1f} MiB over an idle worker")  # fmt: skip
-    print(f"PostgreSQL connections at the peak: {peak['connections']}")
-    print(f"400 jobs at this rate: {400 * per_job / 1024:.1f} GiB of worker memory, "
-          f"and about {2 * 400} database connections")  # fmt: skip
+                for n in range(jobs)
+            ]
+        committed, committed_at = time.monotonic(), timezone.now()
+        submit_seconds = committed - began
+
+        poll = None
+        if args.poll_users:
+            sessions = logs / f"sessions-{jobs}.json"
+            make_sessions(
+                [(job.owner, job) for job in (submitted * args.poll_users)[: args.poll_users]],
+                sessions,
+            )
+            ramp = args.poll_users / max(1, args.poll_users // 10) + 5
+            seconds = max(10, int(args.stream_seconds - ramp + 10))
+            poll = Poll(args.poll_users, seconds, sessions, logs, web.pid)
+            poll.start()
+
+        groups = {"cluster": lambda: tree(cluster.pid), "server": postgres_pids}
+        cpu_before = {name: cpu_seconds(pids()) for name, pids in groups.items()}
+        provider_before = cpu_seconds(tree(args.provider_pid))
+        bench_before = time.process_time()
+        _, _, backends = connections_now()
+        backend_base = {pid: cpu_seconds([pid]) for pid in backends}
+        backend_last = dict(backend_base)
+
+        samples: list[Sample] = []
+        messages = Messages()
+        intervals: list[float] = []
+        all_running_at = None
+        aborted = ""
+        deadline = committed + args.stream_seconds * 3 + 180
+        ids = [job.pk for job in submitted]
+        while True:
+            now = time.monotonic()
+            at = now - committed
+            if samples:
+                intervals.append(at - samples[-1].at)
+            rows = list(
+                Job.objects.filter(pk__in=ids).values_list(
+                    "pk", "status", "stage", "message", "progress_at"
+                )
+            )
+            statuses = Counter(row[1] for row in rows)
+            pids = tree(cluster.pid)
+            rss, pss, threads = memory(pids)
+            ours, total, backends = connections_now()
+            for pid in backends:
+                backend_last[pid] = cpu_seconds([pid])
+            samples.append(
+                Sample(
+                    at, statuses["running"], statuses["queued"], rss, pss, threads,
+                    database_sockets(pids), ours, total,
+                )
+            )  # fmt: skip
+            messages.see(rows, at)
+            if all_running_at is None and statuses["running"] == jobs:
+                all_running_at = at
+            if not statuses["running"] and not statuses["queued"]:
+                break
+            if cluster.poll() is not None:
+                aborted = f"the cluster exited with {cluster.returncode}"
+                break
+            if now > deadline:
+                aborted = f"still {dict(statuses)} after {at:.0f} s"
+                break
+            time.sleep(max(0.0, now + 1.0 - time.monotonic()))
+        elapsed = time.monotonic() - committed
+        cpu = {name: cpu_seconds(pids()) - cpu_before[name] for name, pids in groups.items()}
+        cpu["provider"] = cpu_seconds(tree(args.provider_pid)) - provider_before
+        cpu["bench"] = time.process_time() - bench_before
+        cpu["database"] = sum(
+            last - backend_base.get(pid, 0.0) for pid, last in backend_last.items()
+        )
+
+        if poll is not None:
+            poll.join(timeout=300)
+
+        pickups = None if aborted else pickup()
+        stuck = (
+            list(
+                Job.objects.filter(pk__in=ids, status__in=Job.ACTIVE_STATUSES).values_list(
+                    "status", "stage", "message"
+                )[:5]
+            )
+            if aborted
+            else []
+        )
+
+    # --- Figures ---
+    ended = list(
+        Job.objects.filter(pk__in=ids).values_list(
+            "status", "result__overview", "error", "attempts", "started_at"
+        )
+    )
+    statuses = Counter(row[0] for row in ended)
+    with_overview = sum(1 for row in ended if row[0] == "succeeded" and row[1] == answer)
+    errors = Counter(row[2][:160] for row in ended if row[0] != "succeeded" and row[2])
+    retried = sum(1 for row in ended if row[3] > 1)
+    starts = [(row[4] - committed_at).total_seconds() for row in ended if row[4]]
+    peak = max(samples, key=lambda s: (s.running, s.pss))
+    top = {
+        name: max(getattr(s, name) for s in samples)
+        for name in ("pss", "rss", "cluster_connections", "database_connections")
+    }
+    top["server"] = max(s.server_connections for s in samples)
+
+    if aborted:
+        print(f"ABANDONED: {aborted}; some of what was left: {stuck}")
+    last_start = f"{max(starts):.1f}" if starts else "-"
+    print(
+        f"submitted in {submit_seconds:.1f} s (one transaction); all {jobs} running "
+        + (f"{all_running_at:.0f} s" if all_running_at is not None else "never at once")
+        + f" after it, the last started {last_start} s after it; all ended after {elapsed:.0f} s"
+    )
+    verdict = (
+        f"{peak.queued} queued then, for want of a slot"
+        if peak.queued and peak.running >= limit
+        else f"{peak.queued} queued then, with slots free"
+        if peak.queued
+        else "none queued then"
+    )
+    print(f"peak running at once: {peak.running} of {jobs}, {peak.at:.0f} s in ({verdict})")
+    other = {k: v for k, v in statuses.items() if k != "succeeded"}
+    print(
+        f"ended: succeeded {statuses['succeeded']}, with the model's overview "
+        f"{with_overview}; other {other or 0}; retried {retried}"
+        + "".join(f"\n    {count} x {error}" for error, count in errors.most_common(3))
+    )
+    print(
+        f"at the peak: cluster RSS {peak.rss / MIB:.0f} MiB, PSS {peak.pss / MIB:.0f} MiB, "
+        f"{peak.threads} threads; connections: cluster {peak.cluster_connections}, this "
+        f"database {peak.database_connections}, server {peak.server_connections} "
+        f"(highest of the run: PSS {top['pss'] / MIB:.0f} MiB, cluster "
+        f"{top['cluster_connections']}, database {top['database_connections']}, "
+        f"server {top['server']})"
+    )
+    print(
+        f"growth per job (idle to peak, / {jobs}): PSS {(peak.pss - idle_pss) / MIB / jobs:.2f} "
+        f"MiB, RSS {(peak.rss - idle_rss) / MIB / jobs:.2f} MiB, connections "
+        f"{(peak.cluster_connections - idle_cluster) / jobs:.3f} (cluster), "
+        f"{(peak.database_connections - idle_ours) / jobs:.3f} (database)"
+    )
+    print(
+        f"CPU over the {elapsed:.0f} s: cluster {cpu['cluster']:.1f} s "
+        f"({cpu['cluster'] / elapsed:.2f} cores), PostgreSQL {cpu['database']:.1f} s for this "
+        f"database ({cpu['server']:.1f} s whole server, others' included), provider "
+        f"{cpu['provider']:.1f} s, bench {cpu['bench']:.1f} s"
+    )
+    gaps = messages.gaps or [0.0]
+    stamps = messages.stamp_gaps or [0.0]
+    over = sum(1 for gap in gaps if gap > GAP_TARGET)
+    print(
+        f"stage messages while streaming: {messages.changes} changes seen, longest gap "
+        f"{max(gaps):.1f} s (p99 {percentile(gaps, 0.99):.1f} s), {over} over "
+        f"{GAP_TARGET:g} s; by progress_at longest {max(stamps):.1f} s; sampled every "
+        f"{statistics.mean(intervals or [0]):.2f} s (longest {max(intervals or [0]):.1f} s)"
+    )
+    if poll is not None:
+        if poll.row is None:
+            print(f"poll ({args.poll_users} users): failed: {poll.error!r}; see {logs}")
+        else:
+            row = poll.row
+            print(
+                f"poll ({args.poll_users} users every 5 s): {float(row['Requests/s']):.1f} "
+                f"req/s, p50 {row['50%']} ms, p99 {row['99%']} ms, max "
+                f"{float(row['Max Response Time']):.0f} ms, {row['Failure Count']} failed "
+                f"of {row['Request Count']}"
+            )
+    if pickups:
+        print(
+            f"pickup, idle cluster after the run ({len(pickups)} no-op jobs one at a time): "
+            f"median {percentile(pickups, 0.5):.0f} ms, p95 {percentile(pickups, 0.95):.0f} "
+            f"ms, max {max(pickups):.0f} ms"
+        )
+    report_log(logs / f"qcluster-{jobs}.log")
+
+
+def pickup() -> list[float]:
+    """bench/pickup.py's measure: no-op jobs submitted one at a time, 0.2-1 s apart."""
+    from django.contrib.auth import get_user_model
+
+    from jobs.engine import submitting
+    from jobs.engine.registry import get_kind
+    from jobs.models import Job
+
+    owner = get_user_model().objects.create(username="pickup")
+    kind = get_kind("noop")
+    time.sleep(3)  # idle
+    samples = []
+    for _ in range(PICKUP_SAMPLES):
+        job = submitting.submit(owner=owner, kind=kind, params={})
+        wait_until(
+            lambda job=job: Job.objects.filter(pk=job.pk, started_at__isnull=False).exists(),
+            timeout=30,
+            interval=0.005,
+            what="a no-op job to start",
+        )
+        job.refresh_from_db()
+        samples.append((job.started_at - job.created_at).total_seconds() * 1000)
+        time.sleep(random.uniform(0.2, 1.0))
+    return samples
+
+
+def report_log(log: Path) -> None:
+    """The warnings and errors of the cluster's log (it logs nothing else here)."""
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    flagged = [line for line in lines if any(w in line for w in ("WARNING", "ERROR", "CRITICAL"))]
+    tracebacks = sum(1 for line in lines if line.startswith("Traceback"))
+    kinds = Counter(" ".join(line.split()[2:])[:160] for line in flagged)
+    print(
+        f"qcluster log: {len(flagged)} warnings/errors, {tracebacks} tracebacks"
+        + "".join(f"\n    {count} x {line}" for line, count in kinds.most_common(4))
+    )
+
+
+# --- Whatever happens, stop what was started ----------------------------------------------
+
+
+def stop_children() -> None:
+    """Any child process still running (every one leads a process group of its own)."""
+    children = set()
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError):
+            children |= {int(pid) for pid in (task / "children").read_text().split()}
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, sig)
+        deadline = time.monotonic() + 10
+        while children and time.monotonic() < deadline:
+            children = {pid for pid in children if not _reaped(pid)}
+            time.sleep(0.1)
+
+
+def _reaped(pid: int) -> bool:
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] == pid
+    except ChildProcessError:
+        return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, nargs="+", default=[400])
+    parser.add_argument("--stream-seconds", type=float, default=60.0)
+    parser.add_argument("--poll-users", type=int, default=0, help="0: no poll load")
+    args = parser.parse_args()
+    # A SIGTERM unwinds like an exception, so that every process is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    for name in ("Q_WORKERS", "MAX_CONCURRENT_JOBS", "MAX_ACTIVE_JOBS_PER_USER"):
+        os.environ.pop(name, None)  # the app's defaults
+    setup_django(DATABASE, **ENV)
+    from django.db import connection
+
+    logs = Path(tempfile.mkdtemp(prefix="bench-concurrency-"))
+    print(f"machine: {machine()}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('max_connections'), version()")
+        limit, version = cursor.fetchone()
+    print(f"{version.split(' on ')[0]}, max_connections {limit}; logs in {logs}")
+    if args.poll_users:
+        # With DEBUG off, pages name static files by their hashed names, from the manifest.
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT, env=environment(DEBUG="false"), check=True,
+        )  # fmt: skip
+    port = free_port()
+    command = [
+        sys.executable, str(ROOT / "bench/fake_provider.py"), str(port),
+        "--chunks", str(CHUNKS), "--seconds", str(args.stream_seconds),
+    ]  # fmt: skip
+    try:
+        with process(command, logs / "provider.log") as provider:
+            args.provider_pid = provider.pid
+            wait_until(
+                lambda: "server at" in (logs / "provider.log").read_text(), 30, what="provider"
+            )
+            for index, jobs in enumerate(args.jobs):
+                if index:
+                    fresh_database()
+                run(jobs, args, f"http://127.0.0.1:{port}/v1", logs)
+    finally:
+        stop_children()
 
 
 if __name__ == "__main__":

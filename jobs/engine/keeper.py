@@ -58,6 +58,7 @@ class Keeper(threading.Thread):
         self._attached: dict[str, Attached] = {}
         self._locked: set[str] = set()
         self._next_beat = 0.0
+        self._stopping = threading.Event()
         self.cycles = 0
 
     # --- Called from job threads -----------------------------------------------------
@@ -104,22 +105,37 @@ class Keeper(threading.Thread):
 
     # --- The keeper's own thread ---------------------------------------------------------
 
+    def stop(self, timeout: float = 5.0) -> None:
+        """Write what is pending and end the thread, its connection closed and with it
+        every lock (tests; a worker process that exits drops its connection anyway)."""
+        self._stopping.set()
+        self._wake.set()
+        self.join(timeout)
+
     def run(self) -> None:
         delay = 0.5
-        while True:
-            self._wake.wait(settings.JOB_PROGRESS_WRITE_SECONDS)
-            self._wake.clear()
-            try:
-                self._cycle()
-                delay = 0.5
-            except Exception as exc:
-                # Most likely the database went away, and with the connection every lock
-                # this process held: the next cycle takes them again.
-                logger.warning("job keeper: %s; trying again in %.1f s", exc, delay)
-                self._locked.clear()
-                connection.close()
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        try:
+            while not self._stopping.is_set():
+                self._wake.wait(settings.JOB_PROGRESS_WRITE_SECONDS)
+                self._wake.clear()
+                delay = self._cycle_or_wait(delay)
+            self._cycle_or_wait(delay)
+        finally:
+            connection.close()
+
+    def _cycle_or_wait(self, delay: float) -> float:
+        """One cycle; after a failure, a pause that doubles up to 5 s."""
+        try:
+            self._cycle()
+            return 0.5
+        except Exception as exc:
+            # Most likely the database went away, and with the connection every lock this
+            # process held: the next cycle takes them again.
+            logger.warning("job keeper: %s; trying again in %.1f s", exc, delay)
+            self._locked.clear()
+            connection.close()
+            time.sleep(delay)
+            return min(delay * 2, 5.0)
 
     def _cycle(self) -> None:
         self.cycles += 1

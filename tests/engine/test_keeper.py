@@ -1,0 +1,155 @@
+"""The keeper: one connection per worker process for all its jobs' reports, heartbeats
+and locks, however many jobs run there."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from jobs.engine import locking, submitting
+from jobs.engine.keeper import Attached, Keeper
+from jobs.models import Job, JobEvent
+from tests.conftest import wait_for
+from tests.factories import make_job, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def running_jobs(count: int) -> list[Job]:
+    owner = make_user()
+    long_ago = timezone.now() - timedelta(minutes=5)
+    jobs = []
+    for _ in range(count):
+        job = make_job(owner, status=Job.Status.RUNNING, heartbeat_at=long_ago, attempts=1)
+        jobs.append(job)
+    return jobs
+
+
+@pytest.fixture
+def keeper():
+    keeper = Keeper()
+    keeper.start()
+    yield keeper
+    keeper.stop()
+
+
+def test_fifty_jobs_reports_and_heartbeats_take_four_statements(settings):
+    settings.MAX_ACTIVE_JOBS_PER_USER = 50
+    jobs = running_jobs(50)
+    keeper = Keeper()  # not started: its cycle runs here, so its queries can be counted
+    for job in jobs:
+        keeper._attached[str(job.pk)] = Attached(on_stop=lambda: None)
+        keeper._locked.add(str(job.pk))  # as attach() leaves it
+        keeper.report(job.pk, {"progress": 0.5, "message": f"half of {job.pk}"})
+    keeper.report(
+        jobs[0].pk,
+        {"stage": "profiling"},
+        event=JobEvent(job=jobs[0], type=JobEvent.Type.STAGE, name="profiling"),
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        keeper._cycle()
+
+    # Which are still running; their progress; the stage event; their heartbeat.
+    assert len(queries) == 4
+    for job in Job.objects.filter(pk__in=[j.pk for j in jobs]):
+        assert (job.progress, job.message) == (0.5, f"half of {job.pk}")
+        assert timezone.now() - job.heartbeat_at < timedelta(seconds=5)
+    assert Job.objects.get(pk=jobs[0].pk).stage == "profiling"
+    assert JobEvent.objects.filter(job=jobs[0], name="profiling").exists()
+
+
+def test_a_cancelled_job_is_told_within_a_cycle(keeper, settings):
+    settings.JOB_PROGRESS_WRITE_SECONDS = 0.2
+    (job,) = running_jobs(1)
+    told = threading.Event()
+    assert keeper.attach(job.pk, told.set)
+
+    submitting.cancel(job)
+
+    assert told.wait(3)
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELLED
+
+
+def test_a_report_for_a_job_that_ended_is_not_written(keeper, settings):
+    settings.JOB_PROGRESS_WRITE_SECONDS = 0.2
+    (job,) = running_jobs(1)
+    assert keeper.attach(job.pk, lambda: None)
+    submitting.cancel(job)
+    keeper.report(job.pk, {"progress": 0.9, "message": "still going"})
+    cycles = keeper.cycles
+    wait_for(lambda: keeper.cycles > cycles + 1, timeout=3, what="two keeper cycles")
+
+    job.refresh_from_db()
+    assert job.message == "Cancelled."
+
+
+def test_the_keeper_holds_each_jobs_lock_until_it_is_released(keeper):
+    jobs = running_jobs(3)
+    for job in jobs:
+        assert keeper.attach(job.pk, lambda: None)
+    assert all(locking.held_by_a_live_worker(job.pk) for job in jobs)
+
+    keeper.detach(jobs[0].pk)
+    assert locking.held_by_a_live_worker(jobs[0].pk), "held until its ending is written"
+    keeper.release(jobs[0].pk)
+
+    assert not locking.held_by_a_live_worker(jobs[0].pk)
+    assert locking.held_by_a_live_worker(jobs[1].pk)
+
+
+def test_a_job_another_session_holds_is_not_attached(keeper):
+    (job,) = running_jobs(1)
+    assert locking.try_lock(connection, job.pk)
+    try:
+        assert not keeper.attach(job.pk, lambda: None)
+    finally:
+        locking.unlock(connection, job.pk)
+
+
+def test_after_losing_its_connection_the_keeper_takes_the_locks_again(keeper, settings):
+    settings.JOB_PROGRESS_WRITE_SECONDS = 0.2
+    jobs = running_jobs(2)
+    for job in jobs:
+        assert keeper.attach(job.pk, lambda: None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND pid <> pg_backend_pid() LIMIT 1"
+        )
+        (pid,) = cursor.fetchone()
+        # As a PostgreSQL restart or a dropped network link would.
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    wait_for(
+        lambda: (
+            not locking.held_by_a_live_worker(jobs[0].pk)
+            or _holder_pid(jobs[0].pk) not in (None, pid)
+        ),
+        timeout=5,
+        what="the lock to go with the connection, or to be taken again",
+    )
+
+    wait_for(
+        lambda: all(locking.held_by_a_live_worker(job.pk) for job in jobs),
+        timeout=10,
+        what="the keeper to take both locks again",
+    )
+    assert _holder_pid(jobs[0].pk) != pid
+
+
+def _holder_pid(job_id) -> int | None:
+    key = locking.lock_key(job_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND ((classid::bigint << 32) | objid::bigint) = %s",
+            [key & 0xFFFFFFFFFFFFFFFF],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
