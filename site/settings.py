@@ -278,8 +278,8 @@ JOB_DB_CONNECTIONS_PER_WORKER = env_int("JOB_DB_CONNECTIONS_PER_WORKER", 4)
 # CPU-bound steps (profiling a table, ranking, reading a long text) running at once on
 # the machine, across every worker process: file locks in JOB_CPU_SLOT_DIR.
 JOB_CPU_SLOTS = env_int("JOB_CPU_SLOTS", os.cpu_count() or 1)
-JOB_CPU_SLOT_DIR = env_str(
-    "JOB_CPU_SLOT_DIR", str(Path(tempfile.gettempdir()) / "long-jobs-cpu-slots")
+JOB_CPU_SLOT_DIR = env_str("JOB_CPU_SLOT_DIR") or str(
+    Path(tempfile.gettempdir()) / "long-jobs-cpu-slots"
 )
 
 # Documents: only their extracted text is kept. Limits apply per file, per upload and

@@ -71,12 +71,13 @@ class JobContext:
         clock: Callable[[], float] = time.monotonic,
         write_interval: float | None = None,
         sink: Sink | None = None,
+        stopped: threading.Event | None = None,
     ):
         self._sink = sink or DirectSink()
         if write_interval is None:
             write_interval = self._sink.write_interval
         # Set from another thread (the keeper) when the job is found no longer running.
-        self.stopped = threading.Event()
+        self.stopped = stopped or threading.Event()
         self.job_id = job.pk
         self.owner_id = job.owner_id
         self.attempt = job.attempts

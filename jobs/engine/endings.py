@@ -29,7 +29,11 @@ def finish(job: Job, status: str, *, result: dict | None = None, error: str = ""
         fields["progress"] = 1.0
         fields["message"] = "Done."
     with transaction.atomic():
-        updated = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(**fields)
+        # This attempt's: a worker that lost the job to another (after an outage it could
+        # not report through) must not end the other's attempt.
+        updated = Job.objects.filter(
+            pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts
+        ).update(**fields)
         if updated:
             record(job, status, error)
     return bool(updated)

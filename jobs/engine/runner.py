@@ -69,6 +69,9 @@ class Kept:
     def begin(self, job: Job, on_stop) -> bool:
         return self.keeper.attach(job.pk, on_stop)
 
+    def working(self):
+        return self.slot.held()
+
     def end(self, job: Job) -> None:
         self.keeper.detach(job.pk)
 
@@ -100,8 +103,8 @@ def running_here() -> int:
 
 def _run(job: Job, process: _Process) -> None:
     try:
+        running.execute(job, Kept(process))
         with process.db_slots.held():
-            running.execute(job, Kept(process))
             # A job that could not start while every slot was taken needs a task now
             # that one is free.
             running.top_up()

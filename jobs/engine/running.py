@@ -7,6 +7,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from typing import Protocol
 
@@ -102,7 +103,9 @@ def retry_later(job: Job, error: str) -> bool:
     delay = retry_delay(job.attempts_this_round)
     at = timezone.now() + timedelta(seconds=delay)
     with transaction.atomic():
-        updated = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+        updated = Job.objects.filter(
+            pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts
+        ).update(
             status=Job.Status.QUEUED,
             not_before=at,
             error=error,
@@ -149,6 +152,8 @@ class Attendance(Protocol):
 
     def begin(self, job: Job, on_stop: Callable[[], None]) -> bool: ...
 
+    def working(self) -> AbstractContextManager: ...
+
     def end(self, job: Job) -> None: ...
 
     def release(self, job: Job) -> None: ...
@@ -163,6 +168,9 @@ class Alone(DirectSink):
         self._heartbeat.start()
         return True
 
+    def working(self) -> AbstractContextManager:
+        return nullcontext()
+
     def end(self, job: Job) -> None:
         self._heartbeat.stop()
 
@@ -175,46 +183,54 @@ def execute(job: Job, attendance: Attendance | None = None) -> str:
     kind = get_kind(job.kind)
     started = timezone.now()
     if kind is None:
-        finish(job, Job.Status.FAILED, error=f"Unknown job kind {job.kind!r}.")
+        with attendance.working():
+            finish(job, Job.Status.FAILED, error=f"Unknown job kind {job.kind!r}.")
         return Job.Status.FAILED
-    context = JobContext(job, kind, sink=attendance)
-    if not attendance.begin(job, context.stopped.set):
+    stopped = threading.Event()
+    # Locked and marked alive before anything else, waiting for a connection included:
+    # the sweep must never take a job whose worker is about to run it.
+    if not attendance.begin(job, stopped.set):
         # Another live session holds the job: its worker still runs it.
         job_event("held-elsewhere", job, level=logging.WARNING)
         return "skipped"
     try:
-        try:
-            result = kind.run(context, job.params)
-        except JobCancelled:
-            status, error, result, retryable = Job.Status.CANCELLED, "", None, False
-        except JobError as exc:
-            status, error, result, retryable = Job.Status.FAILED, str(exc), None, exc.retryable
-        except Exception as exc:
-            status, result, retryable = Job.Status.FAILED, None, True
-            if is_outage(exc):
-                job_event("lost-database", job, level=logging.WARNING, error=str(exc)[:200])
-                error = (
-                    "The connection to the database was lost; the job resumes from its last step."
-                )
-            else:
-                logger.exception("job crashed id=%s kind=%s", job.pk, job.kind)
-                error = f"The job stopped on an unexpected error ({type(exc).__name__}: {exc})."
-        else:
-            status, error, retryable = Job.Status.SUCCEEDED, "", False
-        finally:
-            attendance.end(job)
-        # Recording the outcome needs the database, which may be what just failed.
-        status = when_database_answers(
-            lambda: conclude(job, context, status, result=result, error=error, retryable=retryable)
-        )
+        with attendance.working():
+            context = JobContext(job, kind, sink=attendance, stopped=stopped)
+            status = _run_kind(job, kind, context, attendance)
+            if status in notifications.ENDINGS and notifications.reachable(job.owner):
+                notify(job)
     finally:
         # Only now: the sweep must never find the job running with its lock free.
         attendance.release(job)
-    if status in notifications.ENDINGS and notifications.reachable(job.owner):
-        notify(job)
     duration = round((timezone.now() - started).total_seconds(), 2)
     job_event("finished", job, status=status, duration=f"{duration}s", duration_s=duration)
     return status
+
+
+def _run_kind(job: Job, kind, context: JobContext, attendance: Attendance) -> str:
+    """Run the kind, then write how the attempt ended; the status it ended with."""
+    try:
+        result = kind.run(context, job.params)
+    except JobCancelled:
+        status, error, result, retryable = Job.Status.CANCELLED, "", None, False
+    except JobError as exc:
+        status, error, result, retryable = Job.Status.FAILED, str(exc), None, exc.retryable
+    except Exception as exc:
+        status, result, retryable = Job.Status.FAILED, None, True
+        if is_outage(exc):
+            job_event("lost-database", job, level=logging.WARNING, error=str(exc)[:200])
+            error = "The connection to the database was lost; the job resumes from its last step."
+        else:
+            logger.exception("job crashed id=%s kind=%s", job.pk, job.kind)
+            error = f"The job stopped on an unexpected error ({type(exc).__name__}: {exc})."
+    else:
+        status, error, retryable = Job.Status.SUCCEEDED, "", False
+    finally:
+        attendance.end(job)
+    # Recording the outcome needs the database, which may be what just failed.
+    return when_database_answers(
+        lambda: conclude(job, context, status, result=result, error=error, retryable=retryable)
+    )
 
 
 def conclude(job, context, status, *, result, error, retryable) -> str:

@@ -4,10 +4,12 @@ each waiting on a model's stream, in one cluster of two worker processes."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -16,6 +18,7 @@ from jobs.engine import recovery, submitting
 from jobs.engine.registry import get_kind
 from jobs.models import Job, JobCheckpoint, JobEvent
 from tests.conftest import ROOT, Worker, wait_for
+from tests.engine.test_outage import database_answers, postgres
 from tests.factories import make_document, make_user
 from tests.fake_openai import FakeOpenAI, Script
 
@@ -55,9 +58,9 @@ def many_env(worker_env, slow_model) -> dict[str, str]:
     }
 
 
-def submit_many(settings, count: int = JOBS) -> list[Job]:
-    settings.MAX_ACTIVE_JOBS_PER_USER = count
-    owner = make_user("busy")
+def submit_many(settings, count: int = JOBS, owner=None) -> list[Job]:
+    settings.MAX_ACTIVE_JOBS_PER_USER = max(settings.MAX_ACTIVE_JOBS_PER_USER, count)
+    owner = owner or make_user("busy", email="busy@example.com")
     document = make_document(owner, title="Trial", text=TEXT)
     kind = get_kind("deep_dive")
     return [
@@ -93,6 +96,7 @@ def test_a_hundred_waiting_jobs_run_at_once_on_a_few_connections(
     stream_for(slow_model, 8)
     cluster = Worker(tmp_path / "qcluster.log", many_env).start()
     try:
+        # Nobody watches their pages: each ending e-mails the owner (to the console).
         jobs = submit_many(settings)
         peak_running = peak_connections = 0
         deadline = time.monotonic() + 90
@@ -113,6 +117,9 @@ def test_a_hundred_waiting_jobs_run_at_once_on_a_few_connections(
         assert job.attempts == 1
         assert job.result["overview"].startswith("A steady overview")
         assert JobEvent.objects.filter(job=job, name=Job.Status.RUNNING).count() == 1
+        assert job.notified_at is not None
+        # One e-mail each, with the link to the job's page.
+        assert cluster.log().count(f"/jobs/{job.pk}/") == 1
 
 
 def test_killed_with_a_hundred_jobs_in_flight_every_one_resumes(
@@ -222,3 +229,78 @@ def test_two_clusters_start_each_of_a_hundred_jobs_once(many_env, slow_model, se
         assert job.attempts == 1
         assert JobEvent.objects.filter(job=job, name=Job.Status.RUNNING).count() == 1
         assert sum(log.count(f"job finished id={job.pk} ") for log in logs) == 1
+
+
+def test_each_job_stops_at_its_time_budget(many_env, slow_model, settings, tmp_path):
+    stream_for(slow_model, 15)
+    env = {**many_env, "JOB_BUDGETS": "deep_dive=3"}
+    cluster = Worker(tmp_path / "qcluster.log", env).start()
+    try:
+        jobs = submit_many(settings)
+        wait_for(lambda: all_ended(jobs), timeout=40, interval=0.5, what="every job to stop")
+    finally:
+        cluster.stop()
+
+    for job in Job.objects.filter(pk__in=[j.pk for j in jobs]):
+        assert job.status == Job.Status.FAILED
+        assert "ran past its time budget of 0.05 minutes" in job.error
+        assert job.finished_at - job.started_at < timedelta(seconds=10)
+
+
+def test_users_take_turns_when_every_slot_is_taken(many_env, slow_model, settings, tmp_path):
+    stream_for(slow_model, 1)
+    env = {**many_env, "MAX_CONCURRENT_JOBS": "10"}
+    early = make_user("early")
+    late = make_user("late")
+    cluster = Worker(tmp_path / "qcluster.log", env).start()
+    try:
+        first = submit_many(settings, 40, owner=early)
+        wait_for(lambda: running_count() == 10, timeout=30, what="every slot to be taken")
+        second = submit_many(settings, 10, owner=late)
+        wait_for(lambda: all_ended(first + second), timeout=120, interval=0.5, what="all to end")
+    finally:
+        cluster.stop()
+
+    def starts(jobs):
+        return sorted(
+            Job.objects.filter(pk__in=[j.pk for j in jobs]).values_list("started_at", flat=True)
+        )
+
+    early_starts, late_starts = starts(first), starts(second)
+    assert None not in early_starts + late_starts, "every job started"
+    # Turns: the late user's ten did not wait behind the early user's forty.
+    assert late_starts[-1] < early_starts[-10]
+    peak = max(
+        sum(
+            1
+            for j in Job.objects.filter(owner__in=[early, late])
+            if j.started_at <= at < j.finished_at
+        )
+        for at in early_starts + late_starts
+    )
+    assert peak <= 10
+
+
+@pytest.mark.skipif(not shutil.which("pg_ctlcluster"), reason="needs a local PostgreSQL cluster")
+def test_a_postgresql_restart_with_a_hundred_jobs_in_flight_loses_none(
+    many_env, slow_model, settings, tmp_path
+):
+    stream_for(slow_model, 10)
+    cluster = Worker(tmp_path / "qcluster.log", many_env).start()
+    try:
+        jobs = submit_many(settings)
+        wait_for(lambda: streaming_count() == JOBS, timeout=60, what="every job to stream")
+        postgres("stop")
+        try:
+            time.sleep(3)  # down for a while, as during a managed database's restart
+        finally:
+            postgres("start")
+        wait_for(database_answers, timeout=30, what="PostgreSQL to accept connections again")
+        wait_for(lambda: all_ended(jobs), timeout=150, interval=1, what="every job to end")
+        assert cluster.process.poll() is None, "the worker reconnected by itself"
+    finally:
+        cluster.stop()
+
+    statuses = set(Job.objects.filter(pk__in=[j.pk for j in jobs]).values_list("status", flat=True))
+    assert statuses == {Job.Status.SUCCEEDED}
+    assert "job keeper" in cluster.log(), "the keeper lost its connection and said so"

@@ -12,7 +12,7 @@ from django.db import connections
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
-from jobs.engine import locking, recovery
+from jobs.engine import endings, locking, recovery, running
 from jobs.models import Job, JobCheckpoint, JobEvent
 from tests.conftest import Worker, start_profiling, wait_for
 from tests.factories import make_job, make_user
@@ -81,6 +81,19 @@ class TestRecover:
         assert job.status == Job.Status.FAILED
         assert job.error.startswith("Worker lost: its worker stopped answering 3 times")
         assert job.finished_at
+
+    def test_a_worker_that_lost_its_job_to_another_attempt_cannot_end_it(self, user):
+        job = silent_for(make_job(user), 90, attempts=1)
+        recovery.recover_lost_jobs()
+        # The old worker still holds its copy of attempt 1 while attempt 2 runs.
+        stale = Job.objects.get(pk=job.pk)
+        Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, attempts=2)
+
+        assert not endings.finish(stale, Job.Status.CANCELLED)
+        assert not running.retry_later(stale, "lost the database")
+
+        job.refresh_from_db()
+        assert (job.status, job.attempts) == (Job.Status.RUNNING, 2)
 
     def test_migrate_schedules_the_sweep_every_minute(self, db):
         call_command("migrate", verbosity=0)
