@@ -3,7 +3,7 @@ OpenAI-compatible server, all submitted at once to ONE qcluster with the app's d
 (Q_WORKERS unset: 2 worker processes, each running its jobs in threads).
 
     .venv/bin/python bench/concurrency.py [--jobs 40 400 1000] [--stream-seconds 60]
-        [--poll-users 400]
+        [--poll-users 400] [--gunicorn "--access-logformat ..."]
 
 For each --jobs N, on a fresh database and a fresh cluster:
 
@@ -35,6 +35,7 @@ import contextlib
 import json
 import os
 import random
+import shlex
 import signal
 import socket
 import statistics
@@ -204,6 +205,7 @@ class Sample:
     cluster_connections: int
     database_connections: int
     server_connections: int
+    cluster_cpu: float
 
 
 @dataclass
@@ -300,7 +302,13 @@ def run(jobs: int, args, provider_url: str, logs: Path) -> None:
             from poll import PORT, _up
 
             web = stack.enter_context(
-                gunicorn(logs / f"gunicorn-{jobs}.log", PORT, None, DEBUG="false")
+                gunicorn(
+                    logs / f"gunicorn-{jobs}.log",
+                    PORT,
+                    None,
+                    *shlex.split(args.gunicorn),
+                    DEBUG="false",
+                )  # fmt: skip
             )
             wait_until(_up, timeout=60, what="gunicorn")
         # The main process, its sentinel, monitor and pusher, and two workers.
@@ -380,7 +388,7 @@ def run(jobs: int, args, provider_url: str, logs: Path) -> None:
             samples.append(
                 Sample(
                     at, statuses["running"], statuses["queued"], rss, pss, threads,
-                    database_sockets(pids), ours, total,
+                    database_sockets(pids), ours, total, cpu_seconds(pids),
                 )
             )  # fmt: skip
             messages.see(rows, at)
@@ -476,6 +484,7 @@ def run(jobs: int, args, provider_url: str, logs: Path) -> None:
         f"({cpu['cluster'] / elapsed:.2f} cores), PostgreSQL {cpu['database']:.1f} s for this "
         f"database ({cpu['server']:.1f} s whole server, others' included), provider "
         f"{cpu['provider']:.1f} s, bench {cpu['bench']:.1f} s"
+        + phases(samples, jobs, all_running_at)
     )
     gaps = messages.gaps or [0.0]
     stamps = messages.stamp_gaps or [0.0]
@@ -504,6 +513,23 @@ def run(jobs: int, args, provider_url: str, logs: Path) -> None:
             f"ms, max {max(pickups):.0f} ms"
         )
     report_log(logs / f"qcluster-{jobs}.log")
+
+
+def phases(samples: list[Sample], jobs: int, all_running_at: float | None) -> str:
+    """The cluster's CPU while it started the jobs, then while all of them streamed."""
+    if all_running_at is None:
+        return ""
+    first = samples[0]
+    full = [s for s in samples if s.running == jobs]
+    start = full[0]
+    text = (
+        f"; cluster while starting them (to {start.at:.0f} s) "
+        f"{(start.cluster_cpu - first.cluster_cpu) / max(start.at - first.at, 1):.2f} cores"
+    )
+    if full[-1].at - start.at >= 5:
+        rate = (full[-1].cluster_cpu - start.cluster_cpu) / (full[-1].at - start.at)
+        text += f", while all {jobs} streamed ({full[-1].at - start.at:.0f} s) {rate:.2f} cores"
+    return text
 
 
 def pickup() -> list[float]:
@@ -570,11 +596,25 @@ def _reaped(pid: int) -> bool:
         return True
 
 
+def revision() -> str:
+    """The commit measured, and whether the engine had changes not yet committed."""
+    git = ["git", "-C", str(ROOT)]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    changed = subprocess.run(
+        [*git, "status", "--porcelain", "--", "jobs", "site"], capture_output=True, text=True
+    )
+    dirty = len(changed.stdout.splitlines())
+    return commit.stdout.strip() + (f" + {dirty} changed files in jobs/, site/" if dirty else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, nargs="+", default=[400])
     parser.add_argument("--stream-seconds", type=float, default=60.0)
     parser.add_argument("--poll-users", type=int, default=0, help="0: no poll load")
+    parser.add_argument(
+        "--gunicorn", default="", help="more gunicorn options for the poll load's server"
+    )
     args = parser.parse_args()
     # A SIGTERM unwinds like an exception, so that every process is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -588,7 +628,7 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('max_connections'), version()")
         limit, version = cursor.fetchone()
-    print(f"{version.split(' on ')[0]}, max_connections {limit}; logs in {logs}")
+    print(f"{version.split(' on ')[0]}, max_connections {limit}; code {revision()}")
     if args.poll_users:
         # With DEBUG off, pages name static files by their hashed names, from the manifest.
         subprocess.run(

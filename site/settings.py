@@ -264,7 +264,7 @@ JOB_TIMEOUT_SECONDS = env_int(
 MAX_ACTIVE_JOBS_PER_USER = env_int("MAX_ACTIVE_JOBS_PER_USER", 10)
 # Jobs running at once across every worker cluster on the database. Each running job is
 # a thread of a worker process, so one worker service carries hundreds of jobs that wait
-# on a model (docs/benchmarks.md: 400 in about 330 MiB and 2 connections per process).
+# on a model (docs/benchmarks.md: 400 in 273 MiB and 7 database connections).
 # When all are busy, the highest-priority job starts next, users taking turns within a
 # priority.
 MAX_CONCURRENT_JOBS = env_int("MAX_CONCURRENT_JOBS", 400)
