@@ -260,6 +260,37 @@ class Poll(threading.Thread):
             self.error = error
 
 
+class SlotWatch(threading.Thread):
+    """How many of the machine's CPU slots are held at once, from the kernel's list of
+    file locks (/proc/locks), 20 times a second."""
+
+    def __init__(self, directory: Path, count: int):
+        super().__init__(name="slot-watch", daemon=True)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.inodes = set()
+        for index in range(count):
+            path = directory / f"{index}.lock"
+            path.touch()
+            self.inodes.add(path.stat().st_ino)
+        self.peak = 0
+        self.busy = 0  # samples with at least one slot held
+        self.samples = 0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.05):
+            held = 0
+            for line in Path("/proc/locks").read_text().splitlines():
+                fields = line.split()
+                # Waiters are listed too, marked "->"; only holders count.
+                ours = len(fields) > 5 and fields[1] == "FLOCK" and "->" not in line
+                if ours and int(fields[5].rsplit(":", 1)[1]) in self.inodes:
+                    held += 1
+            self.samples += 1
+            self.busy += held > 0
+            self.peak = max(self.peak, held)
+
+
 def run(jobs: int, args, provider_url: str, logs: Path) -> None:
     from django.contrib.auth import get_user_model
     from django.db import transaction
@@ -270,7 +301,8 @@ def run(jobs: int, args, provider_url: str, logs: Path) -> None:
     from jobs.models import Document, Job
 
     User = get_user_model()  # noqa: N806
-    limit = max(jobs, 400)  # the app's default MAX_CONCURRENT_JOBS, or N when more
+    # The app's default MAX_CONCURRENT_JOBS, or all the jobs when more.
+    limit = max(jobs + args.cpu_jobs, 400)
     owners = User.objects.bulk_create(
         User(username=f"reader{n}") for n in range(-(-jobs // JOBS_PER_OWNER))
     )
@@ -288,6 +320,9 @@ def run(jobs: int, args, provider_url: str, logs: Path) -> None:
         "AI_BASE_URL": provider_url,
         "AI_API_KEY": "sk-bench",
         "AI_MODEL": "bench-model",
+        # As in production: with DEBUG on, Django keeps the text of every query.
+        "DEBUG": "false",
+        "JOB_CPU_SLOT_DIR": str(logs / f"cpu-slots-{jobs}"),
         **({"MAX_CONCURRENT_JOBS": str(limit)} if limit > 400 else {}),
     }
     print(
@@ -295,6 +330,15 @@ def run(jobs: int, args, provider_url: str, logs: Path) -> None:
         f"({CHUNKS} chunks); Q_WORKERS 2 (default), MAX_CONCURRENT_JOBS {limit}; "
         f"logs in {logs}"
     )
+    slots = SlotWatch(logs / f"cpu-slots-{jobs}", os.cpu_count() or 1)
+    if args.cpu_jobs:
+        from jobs.analysis.tables import demo_data
+
+        demo_data.load(args.cpu_rows)
+        print(
+            f"beside them: {args.cpu_jobs} semantic models of a {args.cpu_rows:,}-row table "
+            f"(CPU-bound steps), JOB_CPU_SLOTS {os.cpu_count()}"
+        )
     with contextlib.ExitStack() as stack:
         cluster = stack.enter_context(qcluster(logs / f"qcluster-{jobs}.log", **env))
         web = None
@@ -340,6 +384,17 @@ def run(jobs: int, args, provider_url: str, logs: Path) -> None:
                 for n in range(jobs)
             ]
         committed, committed_at = time.monotonic(), timezone.now()
+        committed_wall = time.time()
+        slots.start()
+        analyst = User.objects.create(username="analyst")
+        modelled = [
+            submitting.submit(
+                owner=analyst,
+                kind=get_kind("semantic_model"),
+                params={"database": "default", "schema": "demo", "table": "loan_applications"},
+            )
+            for n in range(args.cpu_jobs)
+        ]
         submit_seconds = committed - began
 
         poll = None
@@ -351,6 +406,7 @@ def run(jobs: int, args, provider_url: str, logs: Path) -> None:
             )
             ramp = args.poll_users / max(1, args.poll_users // 10) + 5
             seconds = max(10, int(args.stream_seconds - ramp + 10))
+            os.environ["POLL_TIMINGS"] = str(logs / f"poll-{jobs}-timings.txt")
             poll = Poll(args.poll_users, seconds, sessions, logs, web.pid)
             poll.start()
 
@@ -404,6 +460,15 @@ def run(jobs: int, args, provider_url: str, logs: Path) -> None:
                 break
             time.sleep(max(0.0, now + 1.0 - time.monotonic()))
         elapsed = time.monotonic() - committed
+        modelled_ids = [job.pk for job in modelled]
+        wait_until(
+            lambda: (
+                not Job.objects.filter(pk__in=modelled_ids, status__in=Job.ACTIVE_STATUSES).exists()
+            ),
+            600,
+            what="the semantic models",
+        )
+        slots.stopped.set()
         cpu = {name: cpu_seconds(pids()) - cpu_before[name] for name, pids in groups.items()}
         cpu["provider"] = cpu_seconds(tree(args.provider_pid)) - provider_before
         cpu["bench"] = time.process_time() - bench_before
@@ -506,6 +571,20 @@ def run(jobs: int, args, provider_url: str, logs: Path) -> None:
                 f"{float(row['Max Response Time']):.0f} ms, {row['Failure Count']} failed "
                 f"of {row['Request Count']}"
             )
+            print(poll_phases(Path(os.environ["POLL_TIMINGS"]), committed_wall, samples, jobs))
+    if modelled:
+        ended = list(
+            Job.objects.filter(pk__in=[job.pk for job in modelled]).values_list(
+                "status", "started_at", "finished_at"
+            )
+        )
+        took = sorted((end - start).total_seconds() for _, start, end in ended if end and start)
+        print(
+            f"semantic models beside them: {Counter(status for status, _, _ in ended)}; "
+            f"each took {percentile(took, 0.5):.0f} s (median), {max(took):.0f} s at most; "
+            f"CPU slots held at once: at most {slots.peak} of {os.cpu_count()} "
+            f"({slots.busy / max(1, slots.samples):.0%} of the time one or more)"
+        )
     if pickups:
         print(
             f"pickup, idle cluster after the run ({len(pickups)} no-op jobs one at a time): "
@@ -513,6 +592,35 @@ def run(jobs: int, args, provider_url: str, logs: Path) -> None:
             f"ms, max {max(pickups):.0f} ms"
         )
     report_log(logs / f"qcluster-{jobs}.log")
+
+
+def poll_phases(timings: Path, committed_wall: float, samples: list, jobs: int) -> str:
+    """The polls' p50 and p99 while the jobs started, while all of them streamed, and
+    while they ended (all at once, their pages then showing their results)."""
+    if not timings.exists():
+        return "poll by phase: no timings written"
+    polls = []
+    for line in timings.read_text().split("\n"):
+        if line:
+            end, ms = map(float, line.split())
+            polls.append((end - ms / 1000 - committed_wall, ms))
+    full = [s.at for s in samples if s.running == jobs]
+    if not full:
+        return "poll by phase: the jobs never all ran at once"
+    bounds = {
+        "starting": (0.0, full[0]),
+        "all streaming": (full[0], full[-1]),
+        "ending": (full[-1], samples[-1].at + 1),
+    }
+    parts = []
+    for name, (low, high) in bounds.items():
+        times = sorted(ms for at, ms in polls if low <= at < high)
+        if times:
+            parts.append(
+                f"{name} ({low:.0f}-{high:.0f} s) {len(times)} polls, p50 "
+                f"{percentile(times, 0.5):.0f} ms, p99 {percentile(times, 0.99):.0f} ms"
+            )
+    return "poll by phase: " + "; ".join(parts)
 
 
 def phases(samples: list[Sample], jobs: int, all_running_at: float | None) -> str:
@@ -612,6 +720,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, nargs="+", default=[400])
     parser.add_argument("--stream-seconds", type=float, default=60.0)
     parser.add_argument("--poll-users", type=int, default=0, help="0: no poll load")
+    parser.add_argument(
+        "--cpu-jobs", type=int, default=0, help="semantic models submitted beside them"
+    )
+    parser.add_argument("--cpu-rows", type=int, default=300_000, help="rows of their table")
     parser.add_argument(
         "--gunicorn", default="", help="more gunicorn options for the poll load's server"
     )

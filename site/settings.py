@@ -275,6 +275,9 @@ Q_WORKERS = env_int("Q_WORKERS", 2)
 # waiting on a model holds none; its progress and heartbeats go through the process's
 # one keeper connection (jobs/engine/keeper.py).
 JOB_DB_CONNECTIONS_PER_WORKER = env_int("JOB_DB_CONNECTIONS_PER_WORKER", 4)
+# Worker processes run at this niceness, so that on a machine they share with the web
+# server, pages answer first while hundreds of jobs start; 0 keeps the default priority.
+JOB_WORKER_NICE = env_int("JOB_WORKER_NICE", 10)
 # CPU-bound steps (profiling a table, ranking, reading a long text) running at once on
 # the machine, across every worker process: file locks in JOB_CPU_SLOT_DIR.
 JOB_CPU_SLOTS = env_int("JOB_CPU_SLOTS", os.cpu_count() or 1)

@@ -1,4 +1,5 @@
-"""Locust users that each poll one running job's status fragment every 5 seconds.
+"""Locust users that each poll one running job's status fragment every 5 seconds, until
+the job ends, as the job page does.
 
 Each user's polls are due 5 s apart whatever the response time, so arrivals come at
 the polling rate (open loop per user) instead of as fast as the server answers. Each user
@@ -18,11 +19,28 @@ import random
 import time
 
 import gevent
-from locust import FastHttpUser, task
+from locust import FastHttpUser, events, task
+from locust.exception import StopUser
 
 INTERVAL = float(os.environ.get("POLL_INTERVAL", "5"))
 SESSIONS = json.loads(open(os.environ["POLL_SESSIONS"]).read())  # noqa: SIM115
 NEXT = itertools.count()
+# Where to write each poll's end time and duration, for figures by phase of a run.
+TIMINGS = os.environ.get("POLL_TIMINGS")
+_timings: list[tuple[float, float]] = []
+
+
+@events.request.add_listener
+def _record(request_type, name, response_time, **kwargs) -> None:
+    if TIMINGS:
+        _timings.append((time.time(), response_time))
+
+
+@events.quitting.add_listener
+def _write(environment, **kwargs) -> None:
+    if TIMINGS:
+        with open(TIMINGS, "w") as out:
+            out.writelines(f"{at:.3f} {ms:.1f}\n" for at, ms in _timings)
 
 
 class Poller(FastHttpUser):
@@ -45,3 +63,7 @@ class Poller(FastHttpUser):
         ) as response:
             if response.status_code != 200 or b'role="progressbar"' not in response.content:
                 response.failure(f"status {response.status_code}")
+            elif b"hx-trigger" not in response.content:
+                # The job ended: its last fragment carries no trigger, and a browser polls
+                # no more.
+                raise StopUser()

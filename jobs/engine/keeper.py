@@ -127,6 +127,9 @@ class Keeper(threading.Thread):
         """One cycle; after a failure, a pause that doubles up to 5 s."""
         try:
             self._cycle()
+            # With DEBUG on (development), Django keeps every query's text, here statements
+            # of hundreds of rows, until a request ends; this thread's never does.
+            connection.queries_log.clear()
             return 0.5
         except Exception as exc:
             # Most likely the database went away, and with the connection every lock this

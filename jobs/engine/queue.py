@@ -7,12 +7,15 @@ are the only code that imports django_q (pyproject.toml's import contracts hold 
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
+from django.conf import settings
 from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.models import OrmQ, Schedule
+from django_q.signals import post_spawn
 from django_q.status import Stat
 from django_q.tasks import async_task, schedule
 
@@ -23,16 +26,21 @@ RECOVER_TASK = "jobs.engine.tasks.recover_lost_jobs"
 PRUNE_TASK = "jobs.engine.tasks.prune_old_jobs"
 
 
+# A start task's success says only "started" or "idle", and storing it costs the monitor a
+# locked read of every stored success (django-q2's save_limit pruning): failures only.
+START_OPTIONS = {"save": False}
+
+
 def enqueue(job: Job) -> None:
     """Queue a task for the job; called inside the transaction that queues the job."""
-    job.task_id = async_task(START_TASK, str(job.pk), task_name=f"job-{job.pk}")
+    job.task_id = async_task(START_TASK, str(job.pk), task_name=f"job-{job.pk}", **START_OPTIONS)
     job.save(update_fields=["task_id"])
 
 
 def enqueue_anonymous(count: int) -> None:
     """Queue `count` tasks that start whichever job is next."""
     for _ in range(count):
-        async_task(START_TASK, task_name="dispatch")
+        async_task(START_TASK, task_name="dispatch", **START_OPTIONS)
 
 
 def enqueue_at(job: Job, at: datetime) -> None:
@@ -82,3 +90,14 @@ def alive_clusters() -> list[Stat]:
     """
     not_ready = {str(Conf.STARTING), str(Conf.STOPPING), str(Conf.STOPPED)}
     return [stat for stat in Stat.get_all() if str(stat.status) not in not_ready]
+
+
+def lower_worker_priority(sender, **kwargs) -> None:
+    """In each worker process as it starts: let the web server (and PostgreSQL) come first
+    for the CPU where they share a machine, so pages answer while hundreds of jobs start.
+    A job waits on its model most of the time and hardly notices."""
+    if settings.JOB_WORKER_NICE > 0:
+        os.nice(settings.JOB_WORKER_NICE)
+
+
+post_spawn.connect(lower_worker_priority, dispatch_uid="jobs.lower_worker_priority")

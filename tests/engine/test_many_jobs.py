@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -85,6 +86,22 @@ def connections_to_test_database() -> int:
         return cursor.fetchone()[0]
 
 
+def process_tree(cluster: Worker) -> list[int]:
+    """The cluster's main process and every process under it."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree = [cluster.process.pid]
+    for pid in tree:
+        tree += [child for child, parent in parents.items() if parent == pid]
+    return tree
+
+
 def all_ended(jobs: list[Job]) -> bool:
     ids = [job.pk for job in jobs]
     return not Job.objects.filter(pk__in=ids, status__in=Job.ACTIVE_STATUSES).exists()
@@ -98,6 +115,8 @@ def test_a_hundred_waiting_jobs_run_at_once_on_a_few_connections(
     try:
         # Nobody watches their pages: each ending e-mails the owner (to the console).
         jobs = submit_many(settings)
+        wait_for(lambda: streaming_count() > 0, timeout=30, what="a job to stream")
+        niceness = {pid: os.getpriority(os.PRIO_PROCESS, pid) for pid in process_tree(cluster)}
         peak_running = peak_connections = 0
         deadline = time.monotonic() + 90
         while not all_ended(jobs) and time.monotonic() < deadline:
@@ -109,6 +128,9 @@ def test_a_hundred_waiting_jobs_run_at_once_on_a_few_connections(
 
     statuses = set(Job.objects.filter(pk__in=[j.pk for j in jobs]).values_list("status", flat=True))
     assert statuses == {Job.Status.SUCCEEDED}
+    # The cluster's own processes keep their priority; the two that run jobs yield the CPU.
+    assert niceness[cluster.process.pid] == 0
+    assert sorted(niceness.values()).count(10) == 2
     assert peak_running == JOBS, f"at most {peak_running} streamed from the model at once"
     # The test's own connection, the cluster's (sentinel, pusher, monitor) and per worker
     # process a keeper and at most JOB_DB_CONNECTIONS_PER_WORKER job connections.
