@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import random
 import shlex
@@ -50,7 +49,6 @@ from pathlib import Path
 
 from stack import (
     ROOT,
-    SERVER,
     environment,
     gunicorn,
     machine,
@@ -58,9 +56,11 @@ from stack import (
     postgres_pids,
     process,
     qcluster,
+    recreate_database,
     setup_django,
     tree,
     wait_until,
+    write_sessions,
 )
 
 DATABASE = "longjobs_bench_concurrency"
@@ -144,17 +144,11 @@ def free_port() -> int:
 
 def fresh_database() -> None:
     """Drop and create the bench database again, migrated (after the first run)."""
-    import psycopg2
     from django.core.management import call_command
     from django.db import connections
 
     connections.close_all()
-    admin = psycopg2.connect(f"{SERVER}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{DATABASE}"')
-    admin.close()
+    recreate_database(DATABASE)
     call_command("migrate", verbosity=0)
 
 
@@ -172,23 +166,6 @@ def connections_now() -> tuple[int, int, list[int]]:
         )
         total, ours, pids = cursor.fetchone()
     return ours, total, pids
-
-
-def make_sessions(pairs: list[tuple], path: Path) -> None:
-    """A logged-in session (a real session row) for each (user, job), in the file that
-    bench/locustfiles/poll.py reads."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    sessions = []
-    for user, job in pairs:
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        sessions.append({"session": store.session_key, "job": str(job.pk)})
-    path.write_text(json.dumps(sessions))
 
 
 # --- One run -----------------------------------------------------------------------------
@@ -400,7 +377,7 @@ def run(jobs: int, args, provider_url: str, logs: Path) -> None:
         poll = None
         if args.poll_users:
             sessions = logs / f"sessions-{jobs}.json"
-            make_sessions(
+            write_sessions(
                 [(job.owner, job) for job in (submitted * args.poll_users)[: args.poll_users]],
                 sessions,
             )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from stack import (
     setup_django,
     tree,
     wait_until,
+    write_sessions,
 )
 
 PORT = 8711
@@ -40,13 +40,7 @@ POLL_SECONDS = 5
 
 def make_sessions(count: int, path: Path) -> None:
     """`count` users, each logged in (a real session row) with one running job."""
-    from django.contrib.auth import (
-        BACKEND_SESSION_KEY,
-        HASH_SESSION_KEY,
-        SESSION_KEY,
-        get_user_model,
-    )
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
     from jobs.models import Job
@@ -64,15 +58,7 @@ def make_sessions(count: int, path: Path) -> None:
         )
         for user in users
     )  # fmt: skip
-    sessions = []
-    for user, job in zip(users, jobs, strict=True):
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        sessions.append({"session": store.session_key, "job": str(job.pk)})
-    path.write_text(json.dumps(sessions))
+    write_sessions(zip(users, jobs, strict=True), path)
 
 
 def run_locust(users: int, seconds: int, sessions: Path, out: Path, server: int) -> dict:

@@ -21,8 +21,8 @@ def database_url(name: str) -> str:
     return f"{SERVER}/{name}"
 
 
-def setup_django(name: str, **env: str) -> None:
-    """Point this process at a fresh database `name`, migrated, and set Django up."""
+def recreate_database(name: str) -> None:
+    """Drop the database `name` if it exists, and create it empty."""
     import psycopg2
 
     admin = psycopg2.connect(f"{SERVER}/postgres")
@@ -31,6 +31,30 @@ def setup_django(name: str, **env: str) -> None:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cursor.execute(f'CREATE DATABASE "{name}"')
     admin.close()
+
+
+def write_sessions(pairs, path: Path) -> None:
+    """A logged-in session (a real session row) for each (user, job), in the file that
+    bench/locustfiles/poll.py reads."""
+    import json
+
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    sessions = []
+    for user, job in pairs:
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        sessions.append({"session": store.session_key, "job": str(job.pk)})
+    path.write_text(json.dumps(sessions))
+
+
+def setup_django(name: str, **env: str) -> None:
+    """Point this process at a fresh database `name`, migrated, and set Django up."""
+    recreate_database(name)
     # The bench's own process logs only what goes wrong: its output is the figures.
     quiet = {"LOG_LEVEL": "WARNING", "Q_LOG_LEVEL": "WARNING"}
     os.environ.update({"DATABASE_URL": database_url(name), **quiet, **env})

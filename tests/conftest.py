@@ -147,6 +147,20 @@ class Worker:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+def start_run_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """`manage.py run_worker` as the Procfile starts it, in a process group of its own
+    (as honcho runs each Procfile command), its output in `log_path`."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "run_worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 @pytest.fixture
 def worker_env(transactional_db) -> dict[str, str]:
     return {

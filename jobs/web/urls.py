@@ -9,6 +9,7 @@ urlpatterns = [
     path("jobs/new/", views.job_kinds, name="kinds"),
     path("jobs/new/<slug:kind>/", views.job_new, name="new"),
     path("jobs/<uuid:pk>/", views.job_detail, name="detail"),
+    path("jobs/<uuid:pk>/status/", views.job_status, name="status"),
     path("jobs/<uuid:pk>/cancel/", views.job_cancel, name="cancel"),
     path("jobs/<uuid:pk>/retry/", views.job_retry, name="retry"),
     path("jobs/<uuid:pk>/download/<slug:fmt>/", views.job_download, name="download"),

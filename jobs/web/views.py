@@ -1,13 +1,24 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotFound,
+    HttpResponseNotModified,
+)
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from jobs.analysis.texts import documents
@@ -15,6 +26,7 @@ from jobs.analysis.texts.documents import DocumentError
 from jobs.engine import dispatch, submitting, watching
 from jobs.engine.registry import all_kinds, get_kind, stage_states
 from jobs.models import Document, Job, JobEvent, Preferences
+from jobs.web import polling
 from jobs.web.forms import DocumentPasteForm, DocumentUploadForm, JobFilterForm, PreferencesForm
 
 
@@ -76,21 +88,73 @@ def idempotency_key(request: HttpRequest) -> str:
     return submitting.valid_idempotency_key(key)
 
 
+# One URL, the page or (for htmx) its fragment: caches must tell them apart.
+@vary_on_headers("HX-Request")
 @require_GET
 def job_detail(request: HtmxHttpRequest, pk) -> HttpResponse:
     job = owned_job(request, pk)
     watching.mark(job)
+    token = polling.token(job, request.session.session_key or "")
+    poll_url = f"{reverse('jobs:status', args=[job.pk])}?t={token}"
+    context = status_context(job, poll_url, polling.etag(job))
+    # A job that may end in a second should not look stuck until the regular poll.
+    just_started = job.started_at and timezone.now() - job.started_at < timedelta(
+        seconds=settings.JOB_POLL_SECONDS
+    )
+    context["first_poll_soon"] = job.status == Job.Status.QUEUED or bool(just_started)
+    template = "jobs/job_detail.html#job-status" if request.htmx else "jobs/job_detail.html"
+    return render(request, template, context)
+
+
+# The columns the status fragment shows; the result only once the job has ended.
+STATUS_FIELDS = (
+    "id", "owner_id", "kind", "title", "status", "stage", "progress", "message", "error",
+    "attempts", "priority", "created_at", "started_at", "finished_at", "watched_at",
+)  # fmt: skip
+
+
+@login_not_required  # the signed token stands in for the session: see jobs/web/polling.py
+@require_GET
+def job_status(request: HtmxHttpRequest, pk) -> HttpResponse:
+    """The job page's poll: one query while the job runs, a 304 while nothing changed."""
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    owner_id = polling.owner_of(pk, request.GET.get("t", ""), session_key)
+    if owner_id is None:
+        # Expired, or not this browser's: nothing of the job. The page reloads itself,
+        # through the session's checks (a new token, or the login page).
+        response = HttpResponseNotFound("Nothing here.")
+        response["HX-Refresh"] = "true"
+        return response
+    job = Job.objects.filter(pk=pk, owner_id=owner_id).only(*STATUS_FIELDS).first()
+    if job is None:
+        raise Http404("No such job.")
+    watching.mark(job)
+    tag = polling.etag(job)
+    if tag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        context = status_context(job, request.get_full_path(), tag)
+        response = render(request, "jobs/job_detail.html#job-status", context)
+    response["ETag"] = tag
+    # Kept by the browser, but asked again each time: the 304 is the cheap answer.
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def status_context(job: Job, poll_url: str, etag: str) -> dict:
     kind = get_kind(job.kind)
-    context = {
+    return {
         "job": job,
         "kind": kind,
         "stages": stage_states(kind, job.status, job.stage) if kind else [],
         "history": job.events.filter(type=JobEvent.Type.STATUS).exclude(name="queued"),
         "poll_seconds": settings.JOB_POLL_SECONDS,
+        "poll_url": poll_url,
+        # Sent back with the next poll (If-None-Match), which then gets a 304 and leaves
+        # the fragment as it is while nothing it shows has changed.
+        "etag": etag,
         "ahead": dispatch.jobs_ahead(job) if job.status == Job.Status.QUEUED else None,
     }
-    template = "jobs/job_detail.html#job-status" if request.htmx else "jobs/job_detail.html"
-    return render(request, template, context)
 
 
 @require_POST

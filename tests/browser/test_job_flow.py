@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from jobs.models import Job
@@ -120,3 +122,30 @@ def test_a_hidden_tab_refreshes_as_soon_as_it_is_shown_again(browser, live_serve
 
     wait_for(lambda: "second" in page.inner_text("#job-status"), timeout=10, what="a refresh")
     assert page.get_attribute("li.stage.current", "data-stage") == "sampling"
+
+
+def test_the_page_counts_the_time_and_revalidates_its_poll(browser, live_server, settings):
+    settings.JOB_POLL_SECONDS = 1
+    owner = make_user("ticker")
+    job = Job.objects.create(
+        owner=owner, kind="semantic_model", status=Job.Status.RUNNING, stage="profiling",
+        message="working", attempts=1, started_at=timezone.now() - timedelta(seconds=65),
+    )  # fmt: skip
+    page = log_in(browser, live_server.url, owner.username)
+    polls: list[int] = []
+    page.on("response", lambda r: polls.append(r.status) if "/status/?t=" in r.url else None)
+    page.goto(f"/jobs/{job.pk}/")
+
+    # The elapsed time counts on in the browser, between polls and across them.
+    first = page.inner_text("#job-status .elapsed")
+    assert re.fullmatch(r"Elapsed: 1 min 0\d s", first)
+    wait_for(lambda: page.inner_text("#job-status .elapsed") != first, timeout=5, what="a tick")
+    # Nothing changed: the browser revalidates and the server answers 304.
+    # (Playwright hands over its events while the page is asked something.)
+    wait_for(lambda: page.evaluate("1") and polls.count(304) >= 2, timeout=10, what="304s")
+    assert "working" in page.inner_text("#job-status")
+
+    Job.objects.filter(pk=job.pk).update(message="moved on", progress=0.5)
+    wait_for(lambda: "moved on" in page.inner_text("#job-status"), timeout=10, what="news")
+    assert page.get_attribute("[role=progressbar]", "aria-valuenow") == "50"
+    assert re.fullmatch(r"Elapsed: 1 min \d\d s", page.inner_text("#job-status .elapsed"))

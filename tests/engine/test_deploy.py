@@ -5,14 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from jobs.models import Job
-from tests.conftest import ROOT, start_profiling, wait_for
+from tests.conftest import start_profiling, start_run_worker, wait_for
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -26,16 +24,8 @@ def children(pid: int) -> list[int]:
 def test_sigterm_to_the_worker_group_lets_the_running_job_finish(
     client, big_table, worker_env, tmp_path
 ):
-    log = (tmp_path / "run_worker.log").open("wb")
     # Like honcho: the Procfile command in a group of its own, signalled as a group.
-    wrapper = subprocess.Popen(
-        [sys.executable, "manage.py", "run_worker"],
-        cwd=ROOT,
-        env=worker_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    wrapper = start_run_worker(worker_env, tmp_path / "run_worker.log")
     cluster = wait_for(lambda: children(wrapper.pid), timeout=10, what="the cluster")[0]
     try:
         job = start_profiling(client, make_user("deployer"), big_table)

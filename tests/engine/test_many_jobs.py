@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +16,7 @@ from django.db import connection
 from jobs.engine import recovery, submitting
 from jobs.engine.registry import get_kind
 from jobs.models import Job, JobCheckpoint, JobEvent
-from tests.conftest import ROOT, Worker, wait_for
+from tests.conftest import Worker, start_run_worker, wait_for
 from tests.engine.test_outage import database_answers, postgres
 from tests.factories import make_document, make_user
 from tests.fake_openai import FakeOpenAI, Script
@@ -209,15 +207,7 @@ def test_cancelled_streaming_jobs_stop_within_seconds(many_env, slow_model, sett
 
 def test_sigterm_lets_a_hundred_running_jobs_finish(many_env, slow_model, settings, tmp_path):
     stream_for(slow_model, 6)
-    log = (tmp_path / "worker.log").open("wb")
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "run_worker"],
-        cwd=ROOT,
-        env=many_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    worker = start_run_worker(many_env, tmp_path / "worker.log")
     try:
         jobs = submit_many(settings)
         wait_for(lambda: streaming_count() == JOBS, timeout=60, what="every job to stream")

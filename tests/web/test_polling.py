@@ -1,0 +1,133 @@
+"""The job page's poll: a signed URL bound to the owner and their browser, answered from
+one query, with a 304 while nothing the page shows has changed."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from jobs.models import Job
+from jobs.web import polling
+from tests.factories import PASSWORD, make_job
+
+pytestmark = pytest.mark.django_db
+
+
+def poll_url(client: Client, job: Job) -> str:
+    """The URL the owner's page polls, as its full load gives it."""
+    page = client.get(job.get_absolute_url()).content.decode()
+    return re.search(r'hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+
+
+@pytest.fixture
+def running_job(user):
+    return make_job(user, status=Job.Status.RUNNING, stage="profiling", progress=0.2,
+                    message="Profiling amount", attempts=1)  # fmt: skip
+
+
+def test_the_page_polls_its_signed_status_url(alice_client, running_job):
+    url = poll_url(alice_client, running_job)
+
+    assert url.startswith(f"/jobs/{running_job.pk}/status/?t=")
+    fragment = alice_client.get(url, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    body = fragment.content.decode()
+    assert '<section id="job-status"' in body and "Profiling amount" in body
+    assert f'hx-get="{url.replace("&", "&amp;")}"' in body, "the fragment polls the same URL"
+    # The next poll sends the tag of what it shows, to get a 304 if nothing changed.
+    tag = fragment["ETag"].strip('"')
+    assert f'hx-headers=\'{{"If-None-Match": "\\u0022{tag}\\u0022"}}\'' in body
+
+
+def test_a_running_jobs_poll_costs_one_query_and_a_304_while_nothing_changed(
+    alice_client, running_job
+):
+    url = poll_url(alice_client, running_job)
+    first = alice_client.get(url, headers={"HX-Request": "true"})
+
+    with CaptureQueriesContext(connection) as unchanged:
+        again = alice_client.get(url, headers={"If-None-Match": first["ETag"]})
+    Job.objects.filter(pk=running_job.pk).update(progress=0.6, message="Profiling rate")
+    with CaptureQueriesContext(connection) as changed:
+        moved = alice_client.get(url, headers={"If-None-Match": first["ETag"]})
+
+    assert again.status_code == 304 and again.content == b""
+    assert len(unchanged) == 1
+    assert moved.status_code == 200 and "Profiling rate" in moved.content.decode()
+    assert moved["ETag"] != first["ETag"]
+    assert len(changed) == 1, [q["sql"][:120] for q in changed.captured_queries]
+    assert first["Cache-Control"] == "private, no-cache"
+
+
+def test_another_user_with_the_copied_url_gets_nothing(alice_client, running_job, other_user):
+    url = poll_url(alice_client, running_job)
+    mallory = Client()
+    mallory.login(username=other_user.username, password=PASSWORD)
+
+    answer = mallory.get(url, headers={"HX-Request": "true"})
+
+    assert answer.status_code == 404
+    assert b"Profiling" not in answer.content
+    assert answer["HX-Refresh"] == "true"
+
+
+def test_a_logged_out_browser_gets_nothing(alice_client, running_job):
+    url = poll_url(alice_client, running_job)
+    alice_client.post("/accounts/logout/")
+
+    assert alice_client.get(url).status_code == 404
+    assert Client().get(url).status_code == 404, "nor one that never logged in"
+
+
+def test_an_expired_url_gets_nothing_and_the_page_reloads(alice_client, running_job, settings):
+    url = poll_url(alice_client, running_job)
+    settings.JOB_POLL_TOKEN_SECONDS = 1
+    time.sleep(2)
+
+    answer = alice_client.get(url, headers={"HX-Request": "true"})
+
+    assert answer.status_code == 404 and answer["HX-Refresh"] == "true"
+    # A full load of the page (with the session) gives a fresh URL that works.
+    assert alice_client.get(poll_url(alice_client, running_job)).status_code == 200
+
+
+def test_a_token_names_one_job_and_cannot_be_altered(alice_client, running_job, user):
+    other = make_job(user, status=Job.Status.RUNNING, attempts=1)
+    url = poll_url(alice_client, running_job)
+    token = url.split("?t=", 1)[1]
+
+    assert alice_client.get(f"/jobs/{other.pk}/status/?t={token}").status_code == 404
+    value, _, signature = token.rpartition(":")
+    forged = f"{value}:{'A' * len(signature)}"
+    assert alice_client.get(f"/jobs/{running_job.pk}/status/?t={forged}").status_code == 404
+    session = alice_client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert polling.owner_of(running_job.pk, token, session) == user.pk
+
+
+def test_a_queued_or_just_started_job_is_polled_after_a_second(alice_client, user, running_job):
+    queued = make_job(user)
+
+    page = alice_client.get(queued.get_absolute_url()).content.decode()
+    fragment = alice_client.get(poll_url(alice_client, queued), headers={"HX-Request": "true"})
+    long_running = make_job(user, status=Job.Status.RUNNING, attempts=1,
+                            started_at=running_job.created_at.replace(year=2020))  # fmt: skip
+    later = alice_client.get(long_running.get_absolute_url()).content.decode()
+
+    assert 'hx-trigger="load delay:1s, every 5.0s' in page
+    assert "load delay" not in fragment.content.decode(), "then every JOB_POLL_SECONDS"
+    assert "load delay" not in later
+
+
+def test_the_elapsed_time_carries_the_servers_timestamps(alice_client, running_job):
+    page = alice_client.get(running_job.get_absolute_url()).content.decode()
+
+    since = int(running_job.started_at.timestamp()) if running_job.started_at else None
+    assert re.search(r'data-server-now="\d+"', page)
+    assert f'data-since="{since or int(running_job.created_at.timestamp())}"' in page
+    assert "data-until" not in page, "an active job's time counts on"
