@@ -143,8 +143,9 @@ class JobContext:
         )
 
     def progress(self, fraction: float, message: str | None = None) -> None:
-        """Report how much of the current stage is done. Throttled: cheap to call often."""
-        self._fraction = max(0.0, min(1.0, fraction))
+        """Report how much of the current stage is done. Throttled: cheap to call often.
+        Never goes backwards within a stage: a lower fraction keeps the one reported."""
+        self._fraction = max(self._fraction, min(1.0, fraction))
         if message is not None:
             self._message = message
         if self.stopped.is_set() or self._clock() - self._last_write >= self._interval:
@@ -152,6 +153,11 @@ class JobContext:
 
     def message(self, text: str) -> None:
         self.progress(self._fraction, text)
+
+    @property
+    def stage_fraction(self) -> float:
+        """How much of the current stage is done, as last reported."""
+        return self._fraction
 
     def overall_progress(self) -> float:
         if self._stage_index < 0:

@@ -209,6 +209,9 @@ class Keeper(threading.Thread):
         return set(attached) - running
 
     def _write(self, pending: Pending, stopped: set[str]) -> None:
+        # The events first: a page that sees a job's new stage also sees when it began.
+        if pending.events:
+            JobEvent.objects.bulk_create(pending.events)
         reports = {
             job_id: fields for job_id, fields in pending.reports.items() if job_id not in stopped
         }
@@ -220,8 +223,6 @@ class Keeper(threading.Thread):
             else:
                 for job_id, fields in reports.items():
                     Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(**fields)
-        if pending.events:
-            JobEvent.objects.bulk_create(pending.events)
 
     def _beat(self, job_ids: set[str]) -> None:
         self._next_beat = time.monotonic() + settings.JOB_HEARTBEAT_SECONDS

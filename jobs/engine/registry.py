@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from django import forms
@@ -102,10 +104,30 @@ def kind_choices() -> list[tuple[str, str]]:
 class StageState:
     stage: Stage
     state: str  # done, current, failed, todo
+    # When the stage was entered and left, if known (engine/timeline.py).
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.since is None:
+            return None
+        return max((self.until or timezone.now()) - self.since, timedelta(0))
 
 
-def stage_states(kind: JobKind, status: str, current: str) -> list[StageState]:
-    """Where each stage stands, for a job of this kind in `status` at stage `current`."""
+def stage_states(kind: JobKind, status: str, current: str, times=None) -> list[StageState]:
+    """Where each stage stands, for a job of this kind in `status` at stage `current`;
+    with `times` (key to entered, left), when each was entered and left."""
+    states = _states(kind, status, current)
+    if not times:
+        return states
+    return [
+        StageState(item.stage, item.state, *times.get(item.stage.key, (None, None)))
+        for item in states
+    ]
+
+
+def _states(kind: JobKind, status: str, current: str) -> list[StageState]:
     keys = kind.stage_keys()
     if status == "succeeded":
         return [StageState(stage, "done") for stage in kind.stages]

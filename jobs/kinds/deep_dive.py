@@ -69,6 +69,8 @@ def run(ctx: JobContext, params: dict) -> dict:
                 OVERVIEW_PROMPT,
                 f"Objective: {objective}\n\nDocument: {document.title}\n\n"
                 + document.text[:MAX_INPUT_CHARS],
+                # The prompt asks for at most 200 words.
+                expected=270,
             ),
         )
     else:

@@ -92,9 +92,12 @@ def run(ctx: JobContext, params: dict) -> dict:
             position / len(selected),
             f"Analysing “{document.title}” ({position + 1} of {len(selected)})",
         )
+        until = (position + 1) / len(selected)
         analysis = ctx.checkpoint(
             f"analysed|{document.pk}",
-            lambda document=document, item=item: analyse(ctx, question, phrases, document, item),
+            lambda document=document, item=item, until=until: analyse(
+                ctx, question, phrases, document, item, until
+            ),
         )
         analyses.append(analysis)
 
@@ -111,6 +114,7 @@ def run(ctx: JobContext, params: dict) -> dict:
                 "Writing the executive summary",
                 SYNTHESIS_PROMPT,
                 synthesis_input(question, analyses, themes),
+                expected=SYNTHESIS_TOKENS,
             ),
         )
     else:
@@ -135,8 +139,9 @@ def run(ctx: JobContext, params: dict) -> dict:
     return result
 
 
-def analyse(ctx: JobContext, question, phrases, document, item) -> dict:
-    """One document's relevance, quotes and summary: the step a resumed job skips."""
+def analyse(ctx: JobContext, question, phrases, document, item, until: float = 1.0) -> dict:
+    """One document's relevance, quotes and summary: the step a resumed job skips. The
+    stage's progress moves towards `until` while the model writes the summary."""
     analysis = ctx.cpu(
         reviewing.analyse_document, question, phrases, document.title, document.text, item
     )
@@ -148,6 +153,8 @@ def analyse(ctx: JobContext, question, phrases, document, item) -> dict:
             SUMMARY_PROMPT,
             f"Question: {question}\n\nDocument: {document.title}\n\n"
             + document.text[:MAX_INPUT_CHARS],
+            until=until,
+            expected=SUMMARY_TOKENS,
         )
     return analysis
 
@@ -173,6 +180,10 @@ def partial(params: dict, saved: dict) -> dict | None:
     return result
 
 
+# About how many tokens (streamed chunks) each answer takes, for the progress bar: the
+# prompts ask for 120 and 250 words.
+SUMMARY_TOKENS = 170
+SYNTHESIS_TOKENS = 340
 SUMMARY_PROMPT = (
     "You summarise one document for a literature review. Answer in Markdown, at most 120 "
     "words, using only facts stated in the document. Say how it bears on the question."

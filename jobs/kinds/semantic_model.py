@@ -107,11 +107,17 @@ def run(ctx: JobContext, params: dict) -> dict:
     ctx.stage("describing")
     described_by_model: list[str] = []
     if ai.configured():
-        for table in tables:
+        for index, table in enumerate(tables):
+            until = (index + 1) / len(tables)
             answer = ctx.checkpoint(
                 f"described|{table.schema.ref.key}",
-                lambda table=table: stream_into(
-                    ctx, f"Describing {table.name}", describing.describe_request(table)
+                lambda table=table, until=until: stream_into(
+                    ctx,
+                    f"Describing {table.name}",
+                    describing.describe_request(table),
+                    until=until,
+                    # A line of description and synonyms per column.
+                    expected=40 * (len(table.profiles) + 1),
                 ),
             )
             described_by_model += describing.apply_model_descriptions(table, answer)

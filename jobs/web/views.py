@@ -25,6 +25,7 @@ from jobs.analysis.texts import documents
 from jobs.analysis.texts.documents import DocumentError
 from jobs.engine import dispatch, submitting, watching
 from jobs.engine.registry import all_kinds, get_kind, stage_states
+from jobs.engine.timeline import stage_times
 from jobs.models import Document, Job, JobEvent, Preferences
 from jobs.web import polling
 from jobs.web.forms import DocumentPasteForm, DocumentUploadForm, JobFilterForm, PreferencesForm
@@ -146,7 +147,7 @@ def status_context(job: Job, poll_url: str, etag: str) -> dict:
     return {
         "job": job,
         "kind": kind,
-        "stages": stage_states(kind, job.status, job.stage) if kind else [],
+        "stages": stage_states(kind, job.status, job.stage, stage_times(job)) if kind else [],
         "history": job.events.filter(type=JobEvent.Type.STATUS).exclude(name="queued"),
         "poll_seconds": settings.JOB_POLL_SECONDS,
         "poll_url": poll_url,

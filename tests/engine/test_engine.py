@@ -129,7 +129,7 @@ class TestProgress:
 
         context.stage("counting")
         for step in range(10_000):
-            context.progress(step / 10_000)
+            context.progress(step / 20_000)
         assert context.writes == 1
 
         clock.now = 1.5

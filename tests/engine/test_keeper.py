@@ -118,12 +118,9 @@ def test_after_losing_its_connection_the_keeper_takes_the_locks_again(keeper, se
     jobs = running_jobs(2)
     for job in jobs:
         assert keeper.attach(job.pk, lambda: None)
+    pid = _holder_pid(jobs[0].pk)
+    assert pid is not None and pid == _holder_pid(jobs[1].pk), "one connection holds both"
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-            " AND pid <> pg_backend_pid() LIMIT 1"
-        )
-        (pid,) = cursor.fetchone()
         # As a PostgreSQL restart or a dropped network link would.
         cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
     wait_for(
@@ -149,7 +146,7 @@ def _holder_pid(job_id) -> int | None:
         cursor.execute(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
             " AND ((classid::bigint << 32) | objid::bigint) = %s",
-            [key & 0xFFFFFFFFFFFFFFFF],
+            [key],
         )
         row = cursor.fetchone()
     return row[0] if row else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from jobs.models import Job
+from jobs.models import Job, JobEvent
 from jobs.web import polling
 from tests.factories import PASSWORD, make_job
 
@@ -45,9 +46,7 @@ def test_the_page_polls_its_signed_status_url(alice_client, running_job):
     assert f'hx-headers=\'{{"If-None-Match": "\\u0022{tag}\\u0022"}}\'' in body
 
 
-def test_a_running_jobs_poll_costs_one_query_and_a_304_while_nothing_changed(
-    alice_client, running_job
-):
+def test_a_poll_costs_one_query_unchanged_and_two_changed(alice_client, running_job):
     url = poll_url(alice_client, running_job)
     first = alice_client.get(url, headers={"HX-Request": "true"})
 
@@ -61,7 +60,8 @@ def test_a_running_jobs_poll_costs_one_query_and_a_304_while_nothing_changed(
     assert len(unchanged) == 1
     assert moved.status_code == 200 and "Profiling rate" in moved.content.decode()
     assert moved["ETag"] != first["ETag"]
-    assert len(changed) == 1, [q["sql"][:120] for q in changed.captured_queries]
+    # The row, and when each stage of this attempt began.
+    assert len(changed) == 2, [q["sql"][:120] for q in changed.captured_queries]
     assert first["Cache-Control"] == "private, no-cache"
 
 
@@ -131,3 +131,21 @@ def test_the_elapsed_time_carries_the_servers_timestamps(alice_client, running_j
     assert re.search(r'data-server-now="\d+"', page)
     assert f'data-since="{since or int(running_job.created_at.timestamp())}"' in page
     assert "data-until" not in page, "an active job's time counts on"
+
+
+def test_each_stage_shows_its_duration(alice_client, running_job):
+    start = running_job.created_at
+    for key, seconds in (("reading_schema", 0), ("profiling", 75)):
+        JobEvent.objects.create(job=running_job, type=JobEvent.Type.STAGE, name=key,
+                                attempt=1, at=start + timedelta(seconds=seconds))  # fmt: skip
+
+    body = alice_client.get(poll_url(alice_client, running_job)).content.decode()
+
+    done = re.search(r'data-stage="reading_schema".*?</li>', body, re.S).group(0)
+    current = re.search(r'data-stage="profiling".*?</li>', body, re.S).group(0)
+    todo = re.search(r'data-stage="saving".*?</li>', body, re.S).group(0)
+    assert "1 min 15 s" in done and "data-until" in done
+    # The current stage's time counts on in the browser, from when it began.
+    assert f'data-since="{int((start + timedelta(seconds=75)).timestamp())}"' in current
+    assert "data-until" not in current
+    assert "duration" not in todo
