@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import random
 import shlex
 import signal
 import socket
@@ -47,6 +46,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pickup import samples as pickup_samples
 from stack import (
     ROOT,
     environment,
@@ -619,28 +619,8 @@ def phases(samples: list[Sample], jobs: int, all_running_at: float | None) -> st
 
 def pickup() -> list[float]:
     """bench/pickup.py's measure: no-op jobs submitted one at a time, 0.2-1 s apart."""
-    from django.contrib.auth import get_user_model
-
-    from jobs.engine import submitting
-    from jobs.engine.registry import get_kind
-    from jobs.models import Job
-
-    owner = get_user_model().objects.create(username="pickup")
-    kind = get_kind("noop")
     time.sleep(3)  # idle
-    samples = []
-    for _ in range(PICKUP_SAMPLES):
-        job = submitting.submit(owner=owner, kind=kind, params={})
-        wait_until(
-            lambda job=job: Job.objects.filter(pk=job.pk, started_at__isnull=False).exists(),
-            timeout=30,
-            interval=0.005,
-            what="a no-op job to start",
-        )
-        job.refresh_from_db()
-        samples.append((job.started_at - job.created_at).total_seconds() * 1000)
-        time.sleep(random.uniform(0.2, 1.0))
-    return samples
+    return pickup_samples(PICKUP_SAMPLES)
 
 
 def report_log(log: Path) -> None:
