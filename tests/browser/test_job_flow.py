@@ -149,3 +149,22 @@ def test_the_page_counts_the_time_and_revalidates_its_poll(browser, live_server,
     wait_for(lambda: "moved on" in page.inner_text("#job-status"), timeout=10, what="news")
     assert page.get_attribute("[role=progressbar]", "aria-valuenow") == "50"
     assert re.fullmatch(r"Elapsed: 1 min \d\d s", page.inner_text("#job-status .elapsed"))
+
+
+def test_an_expired_poll_url_reloads_the_page_with_a_new_one(browser, live_server, settings):
+    settings.JOB_POLL_SECONDS = 1
+    settings.JOB_POLL_TOKEN_SECONDS = 2
+    owner = make_user("long-reader")
+    job = Job.objects.create(owner=owner, kind="semantic_model", status=Job.Status.RUNNING,
+                             stage="profiling", message="working", attempts=1)  # fmt: skip
+    page = log_in(browser, live_server.url, owner.username)
+    page.goto(f"/jobs/{job.pk}/")
+    first = page.get_attribute("#job-status", "hx-get")
+
+    wait_for(
+        lambda: page.get_attribute("#job-status", "hx-get") not in (None, first),
+        timeout=15,
+        what="the page to reload itself with a fresh poll URL",
+    )
+    Job.objects.filter(pk=job.pk).update(message="still watched")
+    wait_for(lambda: "still watched" in page.inner_text("#job-status"), timeout=10, what="news")
