@@ -8,14 +8,27 @@ people who opened their pages at different moments do. (Locust spawns users in b
 once a second, and its `constant_pacing` counts from the user's start, on_start
 included: with it, every batch polled in one burst, which is what the first figures
 measured.) Sessions come from the file bench/poll.py writes.
+
+POLL_MODE says what a poll asks for:
+- `page` (the default): the job page's URL with the `HX-Request` header, which answers
+  with the status fragment through the session (the poll before the signed status URL);
+- `status`: the signed status URL the job page polls now (`jobs/<id>/status/?t=...`, the
+  session file's `status`, else the `hx-get` of the job page, loaded once), with the
+  session cookie and, as the page's htmx does, `If-None-Match` with the ETag of the
+  fragment last shown, so an unchanged job gets a 304;
+- `minimal`: the same status the plain Django way, from bench/minimal/ (`/jobs/<id>/`).
+POLL_COUNTS names a file for how many answers of each status code came after the ramp.
 """
 
 from __future__ import annotations
 
+import collections
+import html
 import itertools
 import json
 import os
 import random
+import re
 import time
 
 import gevent
@@ -23,11 +36,15 @@ from locust import FastHttpUser, events, task
 from locust.exception import StopUser
 
 INTERVAL = float(os.environ.get("POLL_INTERVAL", "5"))
+MODE = os.environ.get("POLL_MODE", "page")
 SESSIONS = json.loads(open(os.environ["POLL_SESSIONS"]).read())  # noqa: SIM115
 NEXT = itertools.count()
 # Where to write each poll's end time and duration, for figures by phase of a run.
 TIMINGS = os.environ.get("POLL_TIMINGS")
 _timings: list[tuple[float, float]] = []
+COUNTS = os.environ.get("POLL_COUNTS")
+_codes: collections.Counter[int] = collections.Counter()
+NAME = "job status fragment"
 
 
 @events.request.add_listener
@@ -36,18 +53,32 @@ def _record(request_type, name, response_time, **kwargs) -> None:
         _timings.append((time.time(), response_time))
 
 
+@events.spawning_complete.add_listener
+def _reset(**kwargs) -> None:
+    # As --reset-stats does: the figures are the steady state's.
+    _codes.clear()
+
+
 @events.quitting.add_listener
 def _write(environment, **kwargs) -> None:
     if TIMINGS:
         with open(TIMINGS, "w") as out:
             out.writelines(f"{at:.3f} {ms:.1f}\n" for at, ms in _timings)
+    if COUNTS:
+        with open(COUNTS, "w") as out:
+            json.dump(dict(_codes), out)
 
 
 class Poller(FastHttpUser):
     def on_start(self) -> None:
         me = SESSIONS[next(NEXT) % len(SESSIONS)]
         self.url = f"/jobs/{me['job']}/"
-        self.headers = {"Cookie": f"sessionid={me['session']}", "HX-Request": "true"}
+        self.headers = {"Cookie": f"sessionid={me['session']}"}
+        if MODE == "page":
+            self.headers["HX-Request"] = "true"
+        elif MODE == "status":
+            self.headers["HX-Request"] = "true"
+            self.url = me.get("status") or self.status_url()
         gevent.sleep(random.uniform(0, INTERVAL))
         self.due = time.monotonic()
 
@@ -56,14 +87,27 @@ class Poller(FastHttpUser):
         self.due += INTERVAL
         return max(0.0, self.due - time.monotonic())
 
+    def status_url(self) -> str:
+        """The poll URL in the job page, loaded once as a browser does."""
+        page = self.client.get(self.url, headers=self.headers, name="job page")
+        found = re.search(rb'hx-get="([^"]+)"', page.content or b"")
+        if page.status_code != 200 or not found:
+            raise StopUser()
+        return html.unescape(found.group(1).decode())
+
     @task
     def poll(self) -> None:
         with self.client.get(
-            self.url, headers=self.headers, name="job status fragment", catch_response=True
+            self.url, headers=self.headers, name=NAME, catch_response=True
         ) as response:
+            _codes[response.status_code] += 1
+            if MODE == "status" and response.status_code == 304:
+                return  # nothing changed: the browser keeps the fragment it shows
             if response.status_code != 200 or b'role="progressbar"' not in response.content:
                 response.failure(f"status {response.status_code}")
             elif b"hx-trigger" not in response.content:
                 # The job ended: its last fragment carries no trigger, and a browser polls
                 # no more.
                 raise StopUser()
+            elif MODE == "status" and (etag := response.headers.get("ETag")):
+                self.headers["If-None-Match"] = etag
