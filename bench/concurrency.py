@@ -62,6 +62,7 @@ from stack import (
     wait_until,
     write_sessions,
 )
+from stack import cpu_seconds as stack_cpu_seconds
 
 DATABASE = "longjobs_bench_concurrency"
 # The no-op kind of bench/noop.py, for the pickup measure, in the bench and the cluster.
@@ -76,21 +77,8 @@ MIB = 1024  # smaps_rollup counts KiB
 # --- What the processes use, from /proc ------------------------------------------------
 
 
-def _stat(pid: int) -> list[str] | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-
-
 def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU time of these processes, and of their children they reaped
-    (a worker process recycled, a backend ended)."""
-    ticks = 0
-    for pid in pids:
-        if fields := _stat(pid):
-            ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return stack_cpu_seconds(pids, reaped=True)
 
 
 def memory(pids: list[int]) -> tuple[int, int, int]:

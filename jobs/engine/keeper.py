@@ -37,6 +37,12 @@ class Attached:
     on_stop: Callable[[], None]
     told: bool = False
 
+    def tell(self) -> None:
+        """Tell the job, once, that it is no longer its worker's to run."""
+        if not self.told:
+            self.told = True
+            self.on_stop()
+
 
 @dataclass
 class Pending:
@@ -177,8 +183,7 @@ class Keeper(threading.Thread):
             else:
                 # Another worker took the job over while this one could not say it lived.
                 logger.warning("job %s is held elsewhere; stopping it here", job_id)
-                entry.told = True
-                entry.on_stop()
+                entry.tell()
 
     def _serve(self, requests: list[tuple[str, str, Future]]) -> None:
         for action, job_id, future in requests:
@@ -233,10 +238,7 @@ class Keeper(threading.Thread):
 
     def _tell(self, attached: dict[str, Attached], stopped: set[str]) -> None:
         for job_id in stopped:
-            entry = attached[job_id]
-            if not entry.told:
-                entry.told = True
-                entry.on_stop()
+            attached[job_id].tell()
 
 
 def _update_many(items: list[tuple[str, dict]]) -> None:

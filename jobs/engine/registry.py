@@ -118,20 +118,10 @@ class StageState:
 def stage_states(kind: JobKind, status: str, current: str, times=None) -> list[StageState]:
     """Where each stage stands, for a job of this kind in `status` at stage `current`;
     with `times` (key to entered, left), when each was entered and left."""
-    states = _states(kind, status, current)
-    if not times:
-        return states
-    return [
-        StageState(item.stage, item.state, *times.get(item.stage.key, (None, None)))
-        for item in states
-    ]
-
-
-def _states(kind: JobKind, status: str, current: str) -> list[StageState]:
     keys = kind.stage_keys()
-    if status == "succeeded":
-        return [StageState(stage, "done") for stage in kind.stages]
     index = keys.index(current) if current in keys else -1
+    if status == "succeeded":
+        index = len(keys)  # past the last: every stage done
     ended = status in ("failed", "cancelled")
     states = []
     for position, stage in enumerate(kind.stages):
@@ -141,5 +131,6 @@ def _states(kind: JobKind, status: str, current: str) -> list[StageState]:
             state = "failed" if ended else "current"
         else:
             state = "todo"
-        states.append(StageState(stage, state))
+        since, until = (times or {}).get(stage.key, (None, None))
+        states.append(StageState(stage, state, since, until))
     return states

@@ -97,10 +97,6 @@ def start(job: Job) -> threading.Thread:
     return thread
 
 
-def running_here() -> int:
-    return sum(1 for thread in threading.enumerate() if thread.name.startswith("job-"))
-
-
 def _run(job: Job, process: _Process) -> None:
     try:
         running.execute(job, Kept(process))
