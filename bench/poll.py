@@ -3,7 +3,8 @@ polling their running job every 5 seconds, through gunicorn on PostgreSQL.
 
     .venv/bin/pip install -r bench/requirements.txt
     .venv/bin/python bench/poll.py [--users 2000] [--seconds 60] [--saturate 3000]
-        [--rounds 2] [--mode status|page|minimal] [--change-seconds 1] [--web-workers N]
+        [--saturate-every 1] [--rounds 2] [--mode status|page|minimal]
+        [--change-seconds 0.5] [--web-workers N] [--gunicorn '--keep-alive 10']
 
 What one run does, each server started for its own load run and stopped after it:
 
@@ -16,13 +17,14 @@ What one run does, each server started for its own load run and stopped after it
    against the app's poll URL (`--mode status`, the default: the signed URL with the
    browser's If-None-Match; `page`: the job page's fragment through the session, the
    poll before it; `minimal`: the minimal app): p50/p99 and CPU per poll.
-3. Saturation: `--saturate` users, more than either server can answer every 5 s, against
+3. Saturation: `--saturate` users, each polling every `--saturate-every` seconds, more
+   than either server can answer, against
    the app's poll URL and the minimal app's, alternating (a, b, a, b for `--rounds 2`),
    same users, duration and gunicorn shape: requests per second of each, and the ratio.
 
 All the while a thread changes every bench job's progress and message every
-`--change-seconds`, so that a poll 5 s after the last one sees a change (a 200 and a
-fragment rendered, not a 304): the poll's dearer case.
+`--change-seconds`, so that every poll sees a change (a 200 and a fragment rendered,
+not a 304): the poll's dearer case.
 
 Targets: 2,000 users (400 requests/s) with p99 under 100 ms on this 2-core machine; the
 signed poll URL at least 1.5 times the minimal app's requests per second at saturation.
@@ -151,6 +153,7 @@ def run_locust(
     out: Path,
     server: int,
     *,
+    every: float = POLL_SECONDS,
     mode: str = "page",
     port: int = PORT,
     label: str = "",
@@ -162,7 +165,7 @@ def run_locust(
     label = label or str(users)
     prefix = out / f"poll-{label}"
     spawn_rate = max(1, users // 10)
-    ramp = users / spawn_rate + POLL_SECONDS
+    ramp = users / spawn_rate + every
     command = [
         sys.executable, "-m", "locust", "-f", str(ROOT / "bench/locustfiles/poll.py"),
         "--headless", "--users", str(users), "--spawn-rate", str(spawn_rate),
@@ -172,7 +175,7 @@ def run_locust(
     ]  # fmt: skip
     codes = out / f"codes-{label}.json"
     env = environment(
-        POLL_SESSIONS=str(sessions), POLL_INTERVAL=str(POLL_SECONDS), POLL_MODE=mode,
+        POLL_SESSIONS=str(sessions), POLL_INTERVAL=str(every), POLL_MODE=mode,
         POLL_COUNTS=str(codes),
     )  # fmt: skip
     with process(command, out / f"locust-{label}.log", **env) as locust:
@@ -204,8 +207,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--mode", choices=["status", "page", "minimal"], default="status")
     parser.add_argument("--saturate", type=int, default=3000, help="users; 0: no such runs")
+    parser.add_argument("--saturate-every", type=float, default=1.0, help="seconds")
     parser.add_argument("--rounds", type=int, default=2, help="of the saturation pair")
-    parser.add_argument("--change-seconds", type=float, default=1.0, help="0: no changes")
+    parser.add_argument("--change-seconds", type=float, default=0.5, help="0: no changes")
     parser.add_argument("--web-workers", type=int, help="default: gunicorn.conf.py's")
     parser.add_argument(
         "--gunicorn", default="", help="more gunicorn options, e.g. '--threads 8 --keep-alive 10'"
@@ -247,10 +251,12 @@ def main() -> None:
         for turn in range(args.rounds if args.saturate else 0):
             for mode in ("status", "minimal"):
                 label = f"saturate-{mode}-{turn + 1}"
-                row = serve(mode, args.saturate, args.seconds, sessions, out, args, label)
+                row = serve(mode, args.saturate, args.seconds, sessions, out, args, label,
+                            every=args.saturate_every)  # fmt: skip
                 rates[mode].append(float(row["Requests/s"]))
                 print(
-                    f"saturation, {mode} URL, round {turn + 1}: " + report(row, args.saturate, idle)
+                    f"saturation, {mode} URL, round {turn + 1}: "
+                    + report(row, args.saturate, idle, args.saturate_every)
                 )
         if rates["status"]:
             new, old = statistics.mean(rates["status"]), statistics.mean(rates["minimal"])
@@ -271,26 +277,28 @@ def main() -> None:
             )
 
 
-def serve(mode, users, seconds, sessions, out, args, label) -> dict:
+def serve(mode, users, seconds, sessions, out, args, label, every=POLL_SECONDS) -> dict:
     """One load run against a server of its own, started for it."""
     port, options = (MINIMAL_PORT, MINIMAL) if mode == "minimal" else (PORT, ())
     extra = [*args.gunicorn.split(), *options]
     log = out / f"gunicorn-{label}.log"
     with gunicorn(log, port, args.web_workers, *extra, DEBUG="false") as web:
         wait_until(lambda: _up(port, mode), timeout=60, what=f"gunicorn ({mode})")
-        row = run_locust(users, seconds, sessions, out, web.pid, mode=mode, port=port, label=label)
+        row = run_locust(
+            users, seconds, sessions, out, web.pid, every=every, mode=mode, port=port, label=label
+        )
     time.sleep(5)
     return row
 
 
-def report(row: dict, users: int, idle: float) -> str:
+def report(row: dict, users: int, idle: float, every: float = POLL_SECONDS) -> str:
     cpu = row["cpu"]
     rate = float(row["Requests/s"])
     codes = ", ".join(f"{count} x {code}" for code, count in sorted(row["codes"].items()))
     # PostgreSQL's share of the bench's own updates, left out of the per-poll figure.
     database = cpu["database"] - idle * 1000 / max(rate, 1.0)
     return (
-        f"{rate:6.1f} req/s (offered {users / POLL_SECONDS:.0f}), {row['Request Count']} "
+        f"{rate:6.1f} req/s (offered {users / every:.0f}), {row['Request Count']} "
         f"requests ({codes}), {row['Failure Count']} failed, p50 {row['50%']} ms, "
         f"p95 {row['95%']} ms, p99 {row['99%']} ms, max {float(row['Max Response Time']):.0f} ms\n"
         f"      CPU per poll: web {cpu['web']:.2f} ms, PostgreSQL {cpu['database']:.2f} ms "
@@ -314,11 +322,11 @@ def check_urls(users: list[dict], out: Path, args) -> None:
         wait_until(lambda: _up(PORT, "status"), timeout=60, what="gunicorn")
         code, page, _ = _get(PORT, f"/jobs/{me['job']}/", me["session"])
         found = re.search(r'hx-get="([^"]+)"', page)
-        tag = re.search(r'"If-None-Match": "((?:[^"\\]|\\.)*)"', page)
+        tag = re.search(r'hx-headers="([^"]+)"', page)
         if code != 200 or not found or not tag:
             raise SystemExit(f"the job page gave {code} and no poll URL: see {out}")
         url = unescape(found.group(1))
-        etag = tag.group(1).encode().decode("unicode_escape")
+        etag = json.loads(unescape(tag.group(1)))["If-None-Match"]
         seen.append(f"page {code}, poll URL {url.split('?')[0]}?t=...")
         seen.append(f"poll with the page's ETag {_get(PORT, url, me['session'], etag)[0]}")
         code, _, headers = _get(PORT, url, me["session"])
@@ -347,20 +355,26 @@ from django.test.utils import CaptureQueriesContext
 client = Client()
 client.cookies["sessionid"] = sys.argv[3]
 url, etag, found = sys.argv[4], None, []
-for n in range(3):  # the first marks the job watched, as a page load does: not counted
-    headers = {"HX-Request": "true", **({"If-None-Match": etag} if n == 2 else {})}
+for n in range(4):  # the first marks the job watched, as a page load does: not counted
+    if n == 3:  # the progress moves, as a worker's report does
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE jobs_job SET progress = progress + 0.01 WHERE id = %s",
+                           [sys.argv[5]])
+    headers = {"HX-Request": "true", **({"If-None-Match": etag} if n >= 2 else {})}
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, headers=headers)
-    etag = response.headers.get("ETag")
+    etag = response.headers.get("ETag") or etag
     found.append([response.status_code, [q["sql"][:70] for q in queries]])
 print(json.dumps(found[1:]))
 """
 
 
 def print_queries(users: list[dict]) -> None:
-    """SQL queries per poll, by Django's test client (CaptureQueriesContext), which does
-    not see the connection check (SELECT 1) that CONN_HEALTH_CHECKS makes before each
-    request's first query in both apps."""
+    """SQL queries per poll, by Django's test client (CaptureQueriesContext, through the
+    view: the WSGI shortcut in front of it makes the same, tests/web/test_shortcut.py).
+    Not counted: the connection check (SELECT 1) that CONN_HEALTH_CHECKS makes before
+    each request's first query, which the minimal app makes on every poll and the
+    shortcut skips (jobs/web/shortcut.py)."""
     me = users[0]
     cases = [
         ("signed poll URL", [str(ROOT / "site"), str(ROOT)], "settings", me["status"]),
@@ -368,7 +382,8 @@ def print_queries(users: list[dict]) -> None:
     ]
     for name, path, settings, url in cases:
         result = subprocess.run(
-            [sys.executable, "-c", QUERIES, json.dumps(path), settings, me["session"], url],
+            [sys.executable, "-c", QUERIES, json.dumps(path), settings, me["session"], url,
+             me["job"]],
             cwd=ROOT, env=environment(DEBUG="false"), capture_output=True, text=True,
         )  # fmt: skip
         if result.returncode:
@@ -376,8 +391,9 @@ def print_queries(users: list[dict]) -> None:
         answers = json.loads(result.stdout.strip().splitlines()[-1])
         if name == "minimal app":
             answers = answers[:1]
-        for code, sql in answers:
-            print(f"queries, {name}, answer {code}: {len(sql)}: " + " | ".join(sql))
+        names = ("whole section", "unchanged", "progress moved")
+        for case, (code, sql) in zip(names, answers, strict=False):
+            print(f"queries, {name}, {case}, answer {code}: {len(sql)}: " + " | ".join(sql))
 
 
 def _up(port: int = PORT, mode: str = "page") -> bool:

@@ -1,4 +1,8 @@
-"""WSGI entry point, for `gunicorn --config gunicorn.conf.py` (site/ is a folder on sys.path)."""
+"""WSGI entry point, for `gunicorn --config gunicorn.conf.py` (site/ is a folder on sys.path).
+
+The job page's polls are answered in front of Django's middleware when they can be
+(jobs/web/shortcut.py); everything else is Django's, as usual.
+"""
 
 import os
 
@@ -7,3 +11,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
 
 application = get_wsgi_application()
+
+from jobs.web.shortcut import StatusShortcut  # noqa: E402  (needs the settings loaded)
+
+application = StatusShortcut(application)

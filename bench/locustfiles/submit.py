@@ -2,6 +2,8 @@
 and a fresh idempotency key per submission) or through the API (a Bearer token).
 
 SUBMIT_PATH chooses which; credentials come from the file bench/submit.py writes.
+SUBMIT_EVERY paces each user to one submission every so many seconds (bench/shape.py);
+without it, each submits again as soon as it is answered.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 import os
 import uuid
 
-from locust import FastHttpUser, constant, task
+from locust import FastHttpUser, constant, constant_pacing, task
 
 USERS = json.loads(open(os.environ["SUBMIT_USERS"]).read())  # noqa: SIM115
 TABLE = os.environ["SUBMIT_TABLE"]
@@ -19,7 +21,8 @@ NEXT = itertools.count()
 
 
 class Submitter(FastHttpUser):
-    wait_time = constant(0)
+    every = float(os.environ.get("SUBMIT_EVERY") or 0)
+    wait_time = constant_pacing(every) if every else constant(0)
 
     def on_start(self) -> None:
         me = USERS[next(NEXT) % len(USERS)]

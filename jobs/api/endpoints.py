@@ -30,6 +30,8 @@ router = Router(tags=["jobs"])
 AUTH_ERRORS = {401: ErrorOut, 403: ErrorOut}
 JOB_ERRORS = {**AUTH_ERRORS, 404: ErrorOut}
 NO_SUCH_JOB = "No such job."
+# Far past any real list, and small enough for PostgreSQL's OFFSET, a bigint.
+MAX_OFFSET = 10**9
 
 
 def owned_job(request: HttpRequest, job_id: str) -> Job:
@@ -94,8 +96,12 @@ def list_jobs(
     status: Job.Status | None = None,
     kind: str | None = None,
     limit: int = Query(25, ge=1, le=100),
-    offset: int | None = Query(None, ge=0, description="Jobs to skip; or use `page`."),
-    page: int | None = Query(None, ge=1, description="1-based page of `limit` jobs."),
+    offset: int | None = Query(
+        None, ge=0, le=MAX_OFFSET, description="Jobs to skip; or use `page`."
+    ),
+    page: int | None = Query(
+        None, ge=1, le=MAX_OFFSET // 100, description="1-based page of `limit` jobs."
+    ),
 ):
     """Your jobs, newest first, filtered by status and kind."""
     if kind is not None and get_kind(kind) is None:

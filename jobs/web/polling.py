@@ -6,17 +6,41 @@ browser's session cookie, and expires after JOB_POLL_TOKEN_SECONDS. So the poll 
 no session or user lookup, yet another user, a logged-out browser (its session cookie is
 gone) or a copied URL in another browser get nothing; an expired token makes the page
 reload itself, which checks the session again.
+
+The page shows a job in two parts: the live part (status line, progress bar, message),
+which is what changes from one poll to the next while a stage runs, and the rest (the
+stages with their times, the result, the actions), which changes only when the job moves
+to another stage, another attempt or its end. The fragment's ETag has one half for
+each, so a poll answers with a 304 when nothing changed, with the live part alone
+(one query, one small template) when only the progress moved, and otherwise with the
+whole status section (jobs/web/views.py). `answer()` gives the first two; the view and
+the WSGI shortcut (jobs/web/shortcut.py) both call it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 
 from django.conf import settings
 from django.core import signing
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare
 
+from jobs.engine import watching
+from jobs.models import Job
+
 SALT = "jobs.poll"
+LIVE_TEMPLATE = "jobs/job_detail.html#job-live"
+# What a poll reads of the row: what the status section shows, never the result.
+COLUMNS = (
+    "id", "owner_id", "kind", "title", "status", "stage", "progress", "message", "error",
+    "attempts", "priority", "created_at", "started_at", "finished_at", "watched_at",
+)  # fmt: skip
+# A raw query: the ORM's query building cost more than the query itself on every poll.
+_READ = f"SELECT {', '.join(COLUMNS)} FROM jobs_job WHERE id = %s AND owner_id = %s"
 
 
 def _cookie_digest(session_key: str | None) -> str:
@@ -47,17 +71,66 @@ def owner_of(job_id, token: str, session_key: str | None) -> int | None:
     return int(owner)
 
 
-def etag(job) -> str:
-    """What the status fragment shows of the row, as an entity tag: the same while nothing
-    the page shows has changed, so the browser's revalidation gets a 304. The elapsed time
-    is not in it: the page counts it itself, from the timestamps in the fragment."""
-    shown = (
-        job.status,
-        job.stage,
-        job.percent,
-        job.message,
-        job.attempts,
-        job.started_at,
-        job.finished_at,
-    )
-    return '"' + hashlib.sha256(repr(shown).encode()).hexdigest()[:20] + '"'
+def requested_owner(request: HttpRequest, job_id) -> int | None:
+    """The owner a poll request's token and session cookie vouch for, if they do."""
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    return owner_of(job_id, request.GET.get("t", ""), session_key)
+
+
+def read(job_id, owner_id: int) -> Job | None:
+    """The job's shown columns, if it is this owner's: one query."""
+    pk = Job._meta.pk.get_db_prep_value(job_id, connection)
+    return next(iter(Job.objects.raw(_READ, [pk, owner_id])), None)
+
+
+def _digest(values: tuple) -> str:
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
+
+
+def etag(job: Job, ahead: int | None = None) -> str:
+    """What the status section shows of the row, as an entity tag of two halves: the
+    rest of the section, then the live part (with a queued job's place in line). The
+    elapsed time is in neither: the page counts it itself, from the timestamps shown."""
+    rest = _digest((job.status, job.stage, job.attempts, job.started_at, job.finished_at))
+    live = _digest((job.percent, job.message, ahead))
+    return f'"{rest}.{live}"'
+
+
+def _rest_of(tag: str) -> str:
+    return tag.strip().strip('"').partition(".")[0]
+
+
+def answer(request: HttpRequest, job: Job, ahead: int | None = None) -> HttpResponse | None:
+    """A 304 if the page shows the job as it is, or the live part alone if only that
+    changed; None if the rest of the status section must change too."""
+    watching.mark(job)
+    tag = etag(job, ahead)
+    shown = request.headers.get("If-None-Match", "")
+    if shown == tag:
+        response = HttpResponseNotModified()
+    elif shown and _rest_of(shown) == _rest_of(tag):
+        context = live_context(job, request.get_full_path(), tag, ahead)
+        response = HttpResponse(render_to_string(LIVE_TEMPLATE, context))
+    else:
+        return None
+    return cacheable(response, tag)
+
+
+def cacheable(response: HttpResponse, tag: str) -> HttpResponse:
+    response["ETag"] = tag
+    # Kept by the browser, but asked again each time: the 304 is the cheap answer.
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def live_context(job: Job, poll_url: str, tag: str, ahead: int | None) -> dict:
+    return {
+        "job": job,
+        "poll_seconds": settings.JOB_POLL_SECONDS,
+        "poll_url": poll_url,
+        # Sent back with the next poll (If-None-Match), which then gets a 304 and leaves
+        # the fragment as it is while nothing it shows has changed.
+        "etag": tag,
+        "poll_headers": json.dumps({"If-None-Match": tag}),
+        "ahead": ahead,
+    }

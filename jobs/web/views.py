@@ -6,17 +6,19 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.paginator import Paginator
 from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseNotFound,
-    HttpResponseNotModified,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
@@ -27,7 +29,7 @@ from jobs.engine import dispatch, submitting, watching
 from jobs.engine.registry import all_kinds, get_kind, stage_states
 from jobs.engine.timeline import stage_times
 from jobs.models import Document, Job, JobEvent, Preferences
-from jobs.web import polling
+from jobs.web import polling, shortcut
 from jobs.web.forms import DocumentPasteForm, DocumentUploadForm, JobFilterForm, PreferencesForm
 
 
@@ -97,7 +99,7 @@ def job_detail(request: HtmxHttpRequest, pk) -> HttpResponse:
     watching.mark(job)
     token = polling.token(job, request.session.session_key or "")
     poll_url = f"{reverse('jobs:status', args=[job.pk])}?t={token}"
-    context = status_context(job, poll_url, polling.etag(job))
+    context = status_context(job, poll_url)
     # A job that may end in a second should not look stuck until the regular poll.
     just_started = job.started_at and timezone.now() - job.started_at < timedelta(
         seconds=settings.JOB_POLL_SECONDS
@@ -107,54 +109,43 @@ def job_detail(request: HtmxHttpRequest, pk) -> HttpResponse:
     return render(request, template, context)
 
 
-# The columns the status fragment shows; the result only once the job has ended.
-STATUS_FIELDS = (
-    "id", "owner_id", "kind", "title", "status", "stage", "progress", "message", "error",
-    "attempts", "priority", "created_at", "started_at", "finished_at", "watched_at",
-)  # fmt: skip
-
-
 @login_not_required  # the signed token stands in for the session: see jobs/web/polling.py
 @require_GET
 def job_status(request: HtmxHttpRequest, pk) -> HttpResponse:
-    """The job page's poll: one query while the job runs, a 304 while nothing changed."""
-    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-    owner_id = polling.owner_of(pk, request.GET.get("t", ""), session_key)
+    """The job page's poll: a 304 while nothing changed, the live part while only the
+    progress moves (one query), the whole status section when the stage or status does."""
+    owner_id = polling.requested_owner(request, pk)
     if owner_id is None:
         # Expired, or not this browser's: nothing of the job. The page reloads itself,
         # through the session's checks (a new token, or the login page).
         response = HttpResponseNotFound("Nothing here.")
         response["HX-Refresh"] = "true"
         return response
-    job = Job.objects.filter(pk=pk, owner_id=owner_id).only(*STATUS_FIELDS).first()
+    # The WSGI shortcut (jobs/web/shortcut.py) passes on the row it read, if any.
+    job = shortcut.job_read(request, pk, owner_id) or polling.read(pk, owner_id)
     if job is None:
         raise Http404("No such job.")
-    watching.mark(job)
-    tag = polling.etag(job)
-    if tag in request.headers.get("If-None-Match", ""):
-        response = HttpResponseNotModified()
-    else:
-        context = status_context(job, request.get_full_path(), tag)
-        response = render(request, "jobs/job_detail.html#job-status", context)
-    response["ETag"] = tag
-    # Kept by the browser, but asked again each time: the 304 is the cheap answer.
-    response["Cache-Control"] = "private, no-cache"
-    return response
+    ahead = dispatch.jobs_ahead(job) if job.status == Job.Status.QUEUED else None
+    if response := polling.answer(request, job, ahead):
+        return response
+    context = status_context(job, request.get_full_path(), ahead)
+    response = render(request, "jobs/job_detail.html#job-status", context)
+    # The request came from the live part, inside the section it replaces.
+    response["HX-Retarget"] = "#job-status"
+    response["HX-Reswap"] = "outerHTML"
+    return polling.cacheable(response, context["etag"])
 
 
-def status_context(job: Job, poll_url: str, etag: str) -> dict:
+def status_context(job: Job, poll_url: str, ahead: int | None = None) -> dict:
     kind = get_kind(job.kind)
+    if ahead is None and job.status == Job.Status.QUEUED:
+        ahead = dispatch.jobs_ahead(job)
+    tag = polling.etag(job, ahead)
     return {
-        "job": job,
+        **polling.live_context(job, poll_url, tag, ahead),
         "kind": kind,
         "stages": stage_states(kind, job.status, job.stage, stage_times(job)) if kind else [],
         "history": job.events.filter(type=JobEvent.Type.STATUS).exclude(name="queued"),
-        "poll_seconds": settings.JOB_POLL_SECONDS,
-        "poll_url": poll_url,
-        # Sent back with the next poll (If-None-Match), which then gets a 304 and leaves
-        # the fragment as it is while nothing it shows has changed.
-        "etag": etag,
-        "ahead": dispatch.jobs_ahead(job) if job.status == Job.Status.QUEUED else None,
     }
 
 
@@ -197,9 +188,19 @@ def job_download(request: HttpRequest, pk, fmt: str) -> HttpResponse:
         # A partial result may lack what this format is made of (a model's YAML).
         raise Http404("This partial result has nothing to download in that format.") from None
     response = HttpResponse(body, content_type=download.content_type)
-    name = (job.title or job.kind).replace(".", "_").replace('"', "")
-    response["Content-Disposition"] = f'attachment; filename="{name}{download.suffix}"'
+    filename = f"{download_name(job.title, job.kind)}{download.suffix}"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
+
+
+def download_name(title: str, fallback: str) -> str:
+    """A file name from a job's title: one line, no path or quote characters, not too long
+    (titles are questions typed by users, line breaks and all)."""
+    words = " ".join(title.split())[:80].replace(".", "_")
+    try:
+        return get_valid_filename(words)
+    except SuspiciousFileOperation:  # nothing usable was left
+        return fallback
 
 
 @require_http_methods(["GET", "POST"])

@@ -113,6 +113,10 @@ class TestList:
             ("page=0", "page"),
             ("page=1.5", "page"),
             ("page=1&offset=0", "either offset or page"),
+            # Past what PostgreSQL's OFFSET (a bigint) takes: refused, not a 500.
+            ("page=99999999999999999999", "page"),
+            ("offset=99999999999999999999", "offset"),
+            ("page=10000001", "page"),
         ],
     )
     def test_bad_filters_and_pagination_are_400(self, api, user, query, words):

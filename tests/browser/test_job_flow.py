@@ -82,7 +82,7 @@ def test_start_watch_leave_and_come_back_on_another_device(
     distinct = list(dict.fromkeys(stages))
     assert len(distinct) >= 2, f"saw stages {distinct}"
     assert progress == sorted(progress) and len(set(progress)) >= 2, progress
-    assert laptop.locator("#job-status[hx-trigger]").count() == 1
+    assert laptop.locator("#job-live[hx-trigger]").count() == 1
     laptop.context.close()
 
     phone = log_in(browser, live_server.url, owner.username)
@@ -90,7 +90,7 @@ def test_start_watch_leave_and_come_back_on_another_device(
     phone.wait_for_selector("#job-status[data-status=succeeded]", timeout=90_000)
 
     assert phone.locator("li.stage.done").count() == 8
-    assert phone.locator("#job-status[hx-trigger]").count() == 0
+    assert phone.locator("#job-live[hx-trigger]").count() == 0
     assert phone.get_attribute("[role=progressbar]", "aria-valuenow") == "100"
     assert phone.title().startswith("✓ Succeeded · Semantic model"), phone.title()
     assert phone.locator("a", has_text="Download YAML").count() == 1
@@ -159,10 +159,10 @@ def test_an_expired_poll_url_reloads_the_page_with_a_new_one(browser, live_serve
                              stage="profiling", message="working", attempts=1)  # fmt: skip
     page = log_in(browser, live_server.url, owner.username)
     page.goto(f"/jobs/{job.pk}/")
-    first = page.get_attribute("#job-status", "hx-get")
+    first = page.get_attribute("#job-live", "hx-get")
 
     wait_for(
-        lambda: page.get_attribute("#job-status", "hx-get") not in (None, first),
+        lambda: page.get_attribute("#job-live", "hx-get") not in (None, first),
         timeout=15,
         what="the page to reload itself with a fresh poll URL",
     )

@@ -3,6 +3,8 @@ one query, with a 304 while nothing the page shows has changed."""
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import time
 from datetime import timedelta
@@ -42,27 +44,57 @@ def test_the_page_polls_its_signed_status_url(alice_client, running_job):
     assert '<section id="job-status"' in body and "Profiling amount" in body
     assert f'hx-get="{url.replace("&", "&amp;")}"' in body, "the fragment polls the same URL"
     # The next poll sends the tag of what it shows, to get a 304 if nothing changed.
-    tag = fragment["ETag"].strip('"')
-    assert f'hx-headers=\'{{"If-None-Match": "\\u0022{tag}\\u0022"}}\'' in body
+    sent = re.search(r'hx-headers="([^"]+)"', body).group(1)
+    assert json.loads(html.unescape(sent)) == {"If-None-Match": fragment["ETag"]}
 
 
-def test_a_poll_costs_one_query_unchanged_and_two_changed(alice_client, running_job):
+def live(client: Client, url: str, tag: str):
+    return client.get(url, headers={"HX-Request": "true", "If-None-Match": tag})
+
+
+def test_a_poll_costs_one_query_unless_the_stage_changed(alice_client, running_job):
     url = poll_url(alice_client, running_job)
     first = alice_client.get(url, headers={"HX-Request": "true"})
 
     with CaptureQueriesContext(connection) as unchanged:
-        again = alice_client.get(url, headers={"If-None-Match": first["ETag"]})
+        again = live(alice_client, url, first["ETag"])
     Job.objects.filter(pk=running_job.pk).update(progress=0.6, message="Profiling rate")
-    with CaptureQueriesContext(connection) as changed:
-        moved = alice_client.get(url, headers={"If-None-Match": first["ETag"]})
+    with CaptureQueriesContext(connection) as progressed:
+        moved = live(alice_client, url, first["ETag"])
+    Job.objects.filter(pk=running_job.pk).update(stage="saving", message="Saving the model")
+    with CaptureQueriesContext(connection) as staged:
+        next_stage = live(alice_client, url, moved["ETag"])
 
     assert again.status_code == 304 and again.content == b""
     assert len(unchanged) == 1
-    assert moved.status_code == 200 and "Profiling rate" in moved.content.decode()
-    assert moved["ETag"] != first["ETag"]
-    # The row, and when each stage of this attempt began.
-    assert len(changed) == 2, [q["sql"][:120] for q in changed.captured_queries]
+    # Only the progress moved: the live part alone, from the row.
+    assert moved.status_code == 200 and len(progressed) == 1
+    body = moved.content.decode()
+    assert body.strip().startswith('<div id="job-live"') and "Profiling rate" in body
+    assert "job-status" not in body and "stages" not in body and "csrf" not in body
+    assert 'aria-valuenow="60"' in body and moved["ETag"] != first["ETag"]
+    assert "HX-Retarget" not in moved
+    # Another stage: the whole section, in place of the one the live part is in.
+    assert next_stage.status_code == 200
+    assert len(staged) == 2, [q["sql"][:120] for q in staged.captured_queries]
+    assert next_stage["HX-Retarget"] == "#job-status" and next_stage["HX-Reswap"] == "outerHTML"
+    section = next_stage.content.decode()
+    assert '<section id="job-status"' in section and 'data-stage="saving" aria-current' in section
     assert first["Cache-Control"] == "private, no-cache"
+
+
+def test_a_queued_job_shows_its_place_in_line_as_it_moves(alice_client, user, other_user):
+    ahead = make_job(other_user)
+    queued = make_job(user)
+    url = poll_url(alice_client, queued)
+    first = alice_client.get(url, headers={"HX-Request": "true"})
+    assert "1 job ahead of it in line." in first.content.decode()
+
+    Job.objects.filter(pk=ahead.pk).update(status=Job.Status.RUNNING)
+    moved = live(alice_client, url, first["ETag"])
+
+    assert moved.status_code == 200 and "Next in line." in moved.content.decode()
+    assert live(alice_client, url, moved["ETag"]).status_code == 304
 
 
 def test_another_user_with_the_copied_url_gets_nothing(alice_client, running_job, other_user):

@@ -187,6 +187,27 @@ class TestJobPage:
         assert 'filename="demo_loan_applications.yaml"' in response["Content-Disposition"]
         assert response.content.decode() == job.result["yaml"]
 
+    @pytest.mark.parametrize(
+        ("title", "expected"),
+        [
+            ("Which loans\r\ndefault?\n", 'filename="Which_loans_default.yaml"'),
+            ('../../etc/"passwd"', 'filename="____etcpasswd.yaml"'),
+            ("Été à Zürich", "filename*=utf-8''%C3%89t%C3%A9_%C3%A0_Z%C3%BCrich.yaml"),
+            ("???", 'filename="semantic_model.yaml"'),
+        ],
+    )
+    def test_a_download_is_named_safely_after_any_title(
+        self, alice_client, user, demo_table, title, expected
+    ):
+        job = make_job(user, params=demo_table.as_params())
+        running.run_queued_job(str(job.pk))
+        Job.objects.filter(pk=job.pk).update(title=title)
+
+        response = alice_client.get(reverse("jobs:download", args=[job.pk, "yaml"]))
+
+        assert response.status_code == 200
+        assert response["Content-Disposition"] == f"attachment; {expected}"
+
     def test_no_download_before_the_job_succeeds_or_in_an_unknown_format(self, alice_client, user):
         job = make_job(user)
 

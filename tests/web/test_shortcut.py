@@ -1,0 +1,161 @@
+"""The WSGI shortcut in front of Django for the job page's polls (jobs/web/shortcut.py):
+it answers the common polls exactly as the view would, and hands everything else on."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.conf import settings
+from django.core import signals
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections, connection
+from django.test.utils import CaptureQueriesContext
+
+import wsgi
+from jobs.models import Job
+from jobs.web.shortcut import READ_KEY, StatusShortcut
+from tests.factories import make_job
+from tests.web.test_polling import live, poll_url
+
+pytestmark = pytest.mark.django_db
+
+
+class Behind:
+    """The app behind the shortcut, standing in for Django: it notes what it was given."""
+
+    def __init__(self):
+        self.environs = []
+
+    def __call__(self, environ, start_response):
+        self.environs.append(environ)
+        start_response("418 I'm a teapot", [("Content-Type", "text/plain")])
+        return [b"django"]
+
+
+def get(app, url: str, cookie: str, **headers) -> tuple[int, dict, bytes]:
+    path, _, query = url.partition("?")
+    environ = {
+        "REQUEST_METHOD": headers.pop("method", "GET"),
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": headers.pop("host", "testserver"),
+        "HTTP_COOKIE": f"{settings.SESSION_COOKIE_NAME}={cookie}",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        **{f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()},
+    }
+    answer = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        answer["status"] = int(status.split()[0])
+        answer["headers"] = dict(response_headers)
+
+    body = b"".join(app(environ, start_response))
+    return answer["status"], answer["headers"], body
+
+
+@pytest.fixture
+def page(alice_client, user):
+    """A running job's poll URL, the owner's session cookie and the page's ETag."""
+    job = make_job(user, status=Job.Status.RUNNING, stage="profiling", progress=0.2,
+                   message="Profiling amount", attempts=1)  # fmt: skip
+    url = poll_url(alice_client, job)
+    tag = alice_client.get(url, headers={"HX-Request": "true"})["ETag"]
+    cookie = alice_client.cookies[settings.SESSION_COOKIE_NAME].value
+    return job, url, cookie, tag
+
+
+def test_it_answers_a_poll_as_the_view_does_without_django(alice_client, page):
+    job, url, cookie, tag = page
+    behind = Behind()
+    shortcut = StatusShortcut(behind)
+
+    unchanged = get(shortcut, url, cookie, if_none_match=tag)
+    Job.objects.filter(pk=job.pk).update(progress=0.5, message="Profiling rate")
+    with CaptureQueriesContext(connection) as queries:
+        status, headers, body = get(shortcut, url, cookie, if_none_match=tag)
+    read = len(queries)  # counted now: the test client's request clears the log
+    view = live(alice_client, url, tag)
+
+    assert behind.environs == [], "Django was not asked"
+    assert unchanged[0] == 304 and unchanged[2] == b""
+    assert status == 200 and read == 1
+    assert body == view.content and headers["ETag"] == view["ETag"]
+    assert b"Profiling rate" in body and b'aria-valuenow="50"' in body
+    # The headers Django's security and clickjacking middleware give every answer.
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Cache-Control"] == "private, no-cache"
+
+
+def test_the_deployed_app_has_it_in_front(page):
+    job, url, cookie, tag = page
+    Job.objects.filter(pk=job.pk).update(progress=0.7)
+
+    with CaptureQueriesContext(connection) as queries:
+        status, _, body = get(wsgi.application, url, cookie, if_none_match=tag)
+
+    assert status == 200 and b'aria-valuenow="70"' in body and len(queries) == 1
+
+
+def test_anything_else_goes_on_to_django(page, other_user, client):
+    job, url, cookie, tag = page
+    behind = Behind()
+    shortcut = StatusShortcut(behind)
+    client.force_login(other_user)
+    mallory = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    asked = [
+        get(shortcut, url, mallory, if_none_match=tag),  # another user's browser
+        get(shortcut, url.replace("?t=", "?t=x"), cookie, if_none_match=tag),  # forged
+        get(shortcut, url, cookie, if_none_match=tag, method="POST"),
+        get(shortcut, url, cookie, if_none_match=tag, host="evil.example"),
+        get(shortcut, job.get_absolute_url(), cookie),  # not a poll
+    ]
+
+    assert [status for status, _, _ in asked] == [418] * 5
+    assert len(behind.environs) == 5
+    assert all(READ_KEY not in environ for environ in behind.environs)
+
+
+def test_a_new_stage_or_a_queued_job_goes_to_django_with_the_row_read(page, user):
+    job, url, cookie, tag = page
+    behind = Behind()
+    shortcut = StatusShortcut(behind)
+
+    Job.objects.filter(pk=job.pk).update(stage="saving")
+    status, _, _ = get(shortcut, url, cookie, if_none_match=tag)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)
+    queued_status, _, _ = get(shortcut, url, cookie, if_none_match=tag)
+
+    assert status == queued_status == 418
+    first, second = behind.environs
+    assert first[READ_KEY].pk == job.pk and first[READ_KEY].stage == "saving"
+    assert second[READ_KEY].status == Job.Status.QUEUED
+
+
+@pytest.fixture
+def django_app():
+    """Django's WSGI handler, without the connection checks around each request that
+    would close the test's connection (as Django's test client does)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield WSGIHandler()
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def test_the_view_does_not_read_the_row_again(page, django_app):
+    job, url, cookie, tag = page
+    Job.objects.filter(pk=job.pk).update(stage="saving")
+
+    with CaptureQueriesContext(connection) as queries:
+        status, headers, body = get(StatusShortcut(django_app), url, cookie, if_none_match=tag)
+
+    assert status == 200 and headers["HX-Retarget"] == "#job-status"
+    assert b'data-stage="saving" aria-current' in body
+    # The row (in the shortcut), then the stages' times (in the view).
+    assert len(queries) == 2, [q["sql"][:80] for q in queries.captured_queries]
