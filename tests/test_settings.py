@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import subprocess
 import sys
 
@@ -83,7 +85,10 @@ def test_railway_config_matches_the_procfile():
     )
     assert web["preDeployCommand"] == [procfile["release"]]
     # No shell expansion needed: gunicorn binds to $PORT and runs $WEB_CONCURRENCY workers.
-    assert procfile["web"] == f"exec {web['startCommand']}"
+    # Other hosts may have no build step: the Procfile collects static files at start.
+    assert procfile["web"] == (
+        f"python manage.py collectstatic --noinput -v0 && exec {web['startCommand']}"
+    )
     assert procfile["worker"] == f"exec {worker['startCommand']}"
     assert isinstance(worker["drainingSeconds"], int)
 
@@ -109,9 +114,38 @@ def test_production_logs_one_json_object_per_job_event(tmp_path):
 
 
 def web_command() -> list[str]:
-    """The Procfile's web command, as Railway and honcho run it (without the shell's exec)."""
+    """The Procfile's web command, run by a shell as honcho and other hosts run it."""
     web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if "web:" in line)
-    return web.removeprefix("web: exec ").split()
+    return ["sh", "-c", web.removeprefix("web: ")]
+
+
+def venv_path() -> str:
+    # `python` and `gunicorn` in the Procfile are the virtualenv's, as on a host.
+    return f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_check_deploy_is_clean_with_the_documented_production_variables():
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("RAILWAY_", "DJANGO"))}
+    for name in ("DEBUG", "SECRET_KEY", "APP_ENV", "ALLOWED_HOSTS", "EMAIL_HOST"):
+        clean.pop(name, None)
+    secret = secrets.token_urlsafe(50)
+    env = {**clean, **PRODUCTION, "SECRET_KEY": secret, "ALLOWED_HOSTS": "jobs.example.com"}
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
 
 
 def gunicorn_config(**env) -> dict:
@@ -144,13 +178,11 @@ def test_the_web_server_runs_a_process_a_core_with_four_threads_each():
 
 
 def test_the_web_command_serves_the_app_on_port(tmp_path):
-    import socket
     import urllib.request
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": "1"}
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": "1", "PATH": venv_path()}
+    env["STATIC_ROOT"] = str(tmp_path / "static")
     log_path = tmp_path / "web.log"
 
     def login_page():
@@ -162,9 +194,7 @@ def test_the_web_command_serves_the_app_on_port(tmp_path):
             return None
 
     with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", *web_command()], cwd=ROOT, env=env, stdout=log, stderr=log
-        )
+        server = subprocess.Popen(web_command(), cwd=ROOT, env=env, stdout=log, stderr=log)
         try:
             page = wait_for(login_page, timeout=30, what="the web command to answer on $PORT")
             assert page.status == 200
@@ -172,3 +202,71 @@ def test_the_web_command_serves_the_app_on_port(tmp_path):
         finally:
             server.terminate()
             server.wait(30)
+
+
+def test_in_production_the_web_command_serves_https_only_with_its_static_files(
+    tmp_path, django_db_setup
+):
+    """Nothing collected beforehand (a host with no build step), behind a proxy that says
+    which scheme the browser used: pages over HTTPS with HSTS and a CSP, their static
+    files served, plain HTTP redirected, and the health probe answered over plain HTTP."""
+    import urllib.error
+    import urllib.request
+
+    from tests.conftest import database_url
+
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("RAILWAY_", "DJANGO"))},
+        "APP_ENV": "production", "DEBUG": "false", "SECRET_KEY": "s" * 60,
+        "DATABASE_URL": database_url(), "ALLOWED_HOSTS": "127.0.0.1",
+        "PORT": str(port), "WEB_CONCURRENCY": "1", "PATH": venv_path(),
+        "STATIC_ROOT": str(tmp_path / "static"), "HEALTH_REQUIRE_WORKER": "false",
+    }  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+
+    def get(path: str, https: bool = True):
+        request = urllib.request.Request(base + path)
+        if https:
+            request.add_header("X-Forwarded-Proto", "https")
+        try:
+            return opener.open(request)
+        except urllib.error.HTTPError as error:
+            return error
+
+    def up():
+        if server.poll() is not None:
+            pytest.fail(f"the web command exited:\n{log_path.read_text()}")
+        try:
+            return get("/accounts/login/")
+        except OSError:
+            return None
+
+    log_path = tmp_path / "web.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(web_command(), cwd=ROOT, env=env, stdout=log, stderr=log)
+        try:
+            page = wait_for(up, timeout=60, what="the production web command to answer")
+            body = page.read().decode()
+            plain = get("/accounts/login/", https=False)
+            health = get("/health", https=False)
+            stylesheet = re.search(r'href="(/static/css/app\.[0-9a-f]+\.css)"', body)
+            css = get(stylesheet.group(1)) if stylesheet else None
+        finally:
+            server.terminate()
+            server.wait(30)
+
+    assert page.status == 200, log_path.read_text()
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert stylesheet, "a hashed stylesheet name, from the manifest collected at start"
+    assert css.status == 200
+    assert plain.status == 301
+    assert plain.headers["Location"] == f"https://127.0.0.1:{port}/accounts/login/"
+    assert health.status in (200, 503), "the platform's probe is answered, not redirected"

@@ -49,7 +49,11 @@ def owned_job(request: HttpRequest, job_id: str) -> Job:
 @router.post(
     "/jobs",
     url_name="jobs",
-    response={202: JobCreatedOut, 400: ErrorOut, 413: ErrorOut, 429: ErrorOut, **AUTH_ERRORS},
+    response={
+        202: JobCreatedOut,
+        **dict.fromkeys((400, 409, 413, 415, 429), ErrorOut),
+        **AUTH_ERRORS,
+    },
     summary="Submit a job",
 )
 def submit_job(
@@ -59,7 +63,10 @@ def submit_job(
     idempotency_key_header: str | None = Header(
         None,
         alias="Idempotency-Key",
-        description="8 to 100 of A-Z a-z 0-9 _ . : - ; the same key gives back the same job.",
+        description=(
+            "8 to 100 of A-Z a-z 0-9 _ . : - ; the same key with the same body gives back "
+            "the same job, with another body a 409."
+        ),
     ),
 ):
     """Queue a job. Its params are checked by the kind's own form, as on the job's page.
@@ -80,6 +87,8 @@ def submit_job(
         job = submitting.submit(owner=request.user, kind=kind, params=params, idempotency_key=key)
     except submitting.SubmitRefused as exc:
         raise ApiError(429, str(exc)) from None
+    except submitting.KeyReused as exc:
+        raise ApiError(409, str(exc), job=str(exc.job.pk)) from None
     status_url = reverse("api:job", args=[job.pk])
     response["Location"] = status_url
     return Status(202, {"id": job.pk, "status": job.status, "status_url": status_url})

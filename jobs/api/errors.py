@@ -8,6 +8,7 @@ import logging
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from jobs.engine.outage import MESSAGE as OUTAGE_MESSAGE
 from jobs.engine.outage import is_outage
@@ -23,6 +24,20 @@ class ApiError(Exception):
         self.status_code = status_code
         self.message = message
         self.extra = extra
+
+
+class JsonOnlyParser(Parser):
+    """Bodies as JSON only when they say they are: django-ninja's own parser reads any
+    body as JSON, whatever its Content-Type. Operations without a body never ask."""
+
+    def parse_body(self, request: HttpRequest):
+        content_type = request.content_type or ""
+        if content_type != "application/json" and not content_type.endswith("+json"):
+            sent = content_type or "no Content-Type"
+            raise ApiError(
+                415, f"Send the body as JSON, with Content-Type: application/json (not {sent})."
+            )
+        return super().parse_body(request)
 
 
 def error_response(status_code: int, message: str, **extra) -> JsonResponse:
@@ -59,6 +74,8 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     # django-ninja raises its own HttpError from the decoding error, with a vague message.
     if isinstance(exc.__cause__, json.JSONDecodeError | UnicodeDecodeError):
         return error_response(400, f"The request body is not valid JSON: {exc.__cause__}.")
+    if isinstance(exc.__cause__, ApiError):  # the parser's refusal (JsonOnlyParser)
+        return on_api_error(request, exc.__cause__)
     if exc.status_code == 403 and "CSRF" in str(exc):
         return error_response(
             403,

@@ -13,7 +13,7 @@ from ninja import NinjaAPI
 from jobs.api import errors
 from jobs.api.auth import SessionAuth, TokenAuth
 from jobs.api.endpoints import router
-from jobs.api.errors import error_response
+from jobs.api.errors import JsonOnlyParser, error_response
 
 # Job params are a few fields; anything near this is a mistake or an attack, refused
 # before the body is read.
@@ -29,6 +29,7 @@ api = NinjaAPI(
         'Every error is JSON: `{"error": "readable message", ...}`.'
     ),
     auth=[TokenAuth(), SessionAuth()],
+    parser=JsonOnlyParser(),
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",

@@ -28,6 +28,8 @@ def notify_if_away(job_id) -> bool:
     At most once per job: the `notified_at` claim is a conditional update, so a second
     call (a retried task, two workers) sends nothing.
     """
+    if not settings.EMAIL_ENABLED:
+        return False
     away_since = timezone.now() - timedelta(seconds=settings.JOB_NOTIFY_AWAY_SECONDS)
     job = (
         Job.objects.select_related("owner", "owner__preferences")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from django.conf import settings
@@ -28,18 +29,39 @@ def valid_idempotency_key(key: str) -> str:
 def submit(*, owner, kind: JobKind, params: dict, idempotency_key: str = "") -> Job:
     """Create the job and its queue entry in one transaction: both exist or neither.
 
-    A key already used by this owner gives back that job instead of a second one.
+    A key already used by this owner for the same kind and params gives back that job
+    instead of a second one; used for another request, it is refused (KeyReused).
     """
     if idempotency_key:
         existing = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
         if existing:
-            return existing
+            return _same_request(existing, kind, params)
     check_active_limit(owner)
     try:
         return _create(owner, kind, params, idempotency_key)
     except IntegrityError:
         # Two submissions with one key raced; the other one won.
-        return Job.objects.get(owner=owner, idempotency_key=idempotency_key)
+        existing = Job.objects.get(owner=owner, idempotency_key=idempotency_key)
+        return _same_request(existing, kind, params)
+
+
+class KeyReused(Exception):
+    """An idempotency key sent again with another request than the job it made."""
+
+    def __init__(self, job: Job):
+        super().__init__(
+            f"This idempotency key was already used for another request (job {job.pk}). "
+            "Send the same request to get that job back, or a new key for a new job."
+        )
+        self.job = job
+
+
+def _same_request(existing: Job, kind: JobKind, params: dict) -> Job:
+    # Compared as stored: the JSON column gives back lists for tuples, and so on.
+    stored = json.loads(json.dumps(params))
+    if existing.kind != kind.slug or existing.params != stored:
+        raise KeyReused(existing)
+    return existing
 
 
 def check_active_limit(owner) -> None:

@@ -72,10 +72,16 @@ def job_new(request: HttpRequest, kind: str) -> HttpResponse:
     key = idempotency_key(request)
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
+        params = form.to_params()
         try:
-            job = submitting.submit(
-                owner=request.user, kind=job_kind, params=form.to_params(), idempotency_key=key
-            )
+            try:
+                job = submitting.submit(
+                    owner=request.user, kind=job_kind, params=params, idempotency_key=key
+                )
+            except submitting.KeyReused:
+                # The form was sent once, then changed (the back button) and sent again:
+                # a new job for what it says now.
+                job = submitting.submit(owner=request.user, kind=job_kind, params=params)
         except submitting.SubmitRefused as exc:
             form.add_error(None, str(exc))
             status = 429
@@ -213,7 +219,11 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, "Saved.")
         return redirect("jobs:notification_settings")
-    context = {"form": form, "away_seconds": settings.JOB_NOTIFY_AWAY_SECONDS}
+    context = {
+        "form": form,
+        "away_seconds": settings.JOB_NOTIFY_AWAY_SECONDS,
+        "email_enabled": settings.EMAIL_ENABLED,
+    }
     return render(request, "jobs/settings_notifications.html", context)
 
 

@@ -84,6 +84,23 @@ class TestAccepted:
         assert Job.objects.count() == 1
         assert OrmQ.objects.count() == 1
 
+    def test_a_key_used_again_for_another_request_is_a_conflict(self, api, user, demo_table):
+        key = {"Idempotency-Key": "nightly-2026-11-24"}
+        document = make_document(user)
+        params = {"document": document.pk, "objective": "interest rates by region"}
+        dive = {"kind": "deep_dive", "params": params}
+        first = post(api, dive, **key)
+        other_objective = {**dive, "params": {**params, "objective": "the costs of default"}}
+
+        answers = [post(api, body, **key) for body in (other_objective, table_job(demo_table))]
+
+        for answer in answers:
+            assert answer.status_code == 409, answer.content
+            assert "already used for another request" in answer.json()["error"]
+            assert answer.json()["job"] == first.json()["id"]
+        assert Job.objects.count() == 1
+        assert post(api, dive, **key).json()["id"] == first.json()["id"]
+
     def test_without_a_key_each_post_is_a_new_job(self, api, demo_table):
         post(api, table_job(demo_table))
         post(api, table_job(demo_table))
@@ -118,6 +135,18 @@ class TestAccepted:
 
 
 class TestRefused:
+    @pytest.mark.parametrize(
+        "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+    )
+    def test_a_body_that_is_not_json_is_a_415(self, api, demo_table, content_type):
+        body = json.dumps(table_job(demo_table))
+
+        response = api.post(URL, body, content_type=content_type)
+
+        assert response.status_code == 415
+        assert "Content-Type: application/json" in response.json()["error"]
+        assert Job.objects.count() == 0
+
     @pytest.mark.parametrize(
         ("body", "words"),
         [

@@ -118,3 +118,19 @@ def test_a_worker_lost_for_good_is_told_too(owner, settings, django_capture_on_c
 
     (email,) = mail.outbox
     assert "Worker lost" in email.body and job.title in email.subject
+
+
+def test_without_a_mail_server_nothing_pretends_to_send(client, owner, settings):
+    # Production without EMAIL_HOST (site/settings.py): notifications are off, and said so.
+    settings.EMAIL_ENABLED = False
+    job = primes(owner)
+
+    running.run_queued_job(str(job.pk))
+    client.force_login(owner)
+    page = client.get(reverse("jobs:notification_settings")).content.decode()
+
+    assert mail.outbox == []
+    job.refresh_from_db()
+    assert job.notified_at is None
+    assert "sends no e-mails: notifications are off" in page
+    assert "E-mails go to" not in page
