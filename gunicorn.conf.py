@@ -1,14 +1,14 @@
 """gunicorn's settings for the web service: the Procfile, Railway and the benchmarks all
 run `gunicorn --config gunicorn.conf.py`, so they run the same server.
 
-One worker process per core, four threads each. Measured on 2 cores (docs/benchmarks.md,
-section 2) against 4 workers x 2 threads, in alternating runs: polls, which reconnect
-each time, went about 20% faster with more processes (173 against 135 to 163 a second at
-saturation), but submissions from clients that keep their connections went about 20%
-slower (106 to 120 against 126 to 168 a second), since a kept connection stays with the
-worker that accepted it and fewer threads per worker let an unlucky one queue up. Behind
-a proxy that keeps connections to the app, the second case is the likelier one; tune
-with WEB_CONCURRENCY and WEB_THREADS.
+One worker process per core, four threads each. Chosen by measuring polls and
+submissions together (bench/shape.py, docs/benchmarks.md section 2): 2,000 open job
+pages polling every 5 s and 40 form submissions a second on 2 cores, alternating
+2 x 4, 4 x 2, 2 x 8 and 4 x 1 over two rounds. Every shape kept up, with poll p99 68 to
+97 ms and submission p99 91 to 140 ms; the shapes differed by less than two rounds of
+one shape did. One process per core holds half the memory of two (each holds its own
+copy of the app, about 90 MB), and its threads cover requests waiting on PostgreSQL.
+Tune with WEB_CONCURRENCY and WEB_THREADS.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ polling their running job every 5 seconds, through gunicorn on PostgreSQL.
 
     .venv/bin/pip install -r bench/requirements.txt
     .venv/bin/python bench/poll.py [--users 2000] [--seconds 60] [--saturate 3000]
-        [--saturate-every 1] [--rounds 2] [--mode status|page|minimal]
+        [--saturate-every 1] [--rounds 2] [--mode status page minimal]
         [--change-seconds 0.5] [--web-workers N] [--gunicorn '--keep-alive 10']
 
 What one run does, each server started for its own load run and stopped after it:
@@ -205,7 +205,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, nargs="*", default=[2000], help="open loop")
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--mode", choices=["status", "page", "minimal"], default="status")
+    parser.add_argument(
+        "--mode", nargs="+", choices=["status", "page", "minimal"], default=["status"],
+        help="several: each in turn for each --users count, in one run",
+    )  # fmt: skip
     parser.add_argument("--saturate", type=int, default=3000, help="users; 0: no such runs")
     parser.add_argument("--saturate-every", type=float, default=1.0, help="seconds")
     parser.add_argument("--rounds", type=int, default=2, help="of the saturation pair")
@@ -245,8 +248,9 @@ def main() -> None:
         idle = 0.0
     try:
         for count in args.users:
-            row = serve(args.mode, count, args.seconds, sessions, out, args, f"{args.mode}-{count}")
-            print(f"{args.mode} URL, {count} users: " + report(row, count, idle))
+            for mode in args.mode:
+                row = serve(mode, count, args.seconds, sessions, out, args, f"{mode}-{count}")
+                print(f"{mode} URL, {count} users: " + report(row, count, idle))
         rates: dict[str, list[float]] = {"status": [], "minimal": []}
         for turn in range(args.rounds if args.saturate else 0):
             for mode in ("status", "minimal"):

@@ -15,7 +15,8 @@ class JobsConfig(AppConfig):
         # the process that forks the worker processes: each worker then shares those
         # pages instead of importing a copy of its own on its first job (measured: about
         # 70 MiB less per running job, see docs/benchmarks.md).
-        from jobs.engine import queue  # noqa: F401  (connects the worker's start signal)
+        # Both connect to the worker processes' start signal.
+        from jobs.engine import queue, recovery  # noqa: F401
         from jobs.engine.registry import all_kinds
 
         all_kinds()

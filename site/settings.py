@@ -341,11 +341,15 @@ AI_TIMEOUT_SECONDS = env_float("AI_TIMEOUT_SECONDS", 60.0)
 AI_MAX_RATE_LIMIT_WAITS = env_int("AI_MAX_RATE_LIMIT_WAITS", 5)
 AI_MAX_RETRY_AFTER_SECONDS = env_float("AI_MAX_RETRY_AFTER_SECONDS", 120.0)
 
-# A running job's worker writes a heartbeat this often; a job whose heartbeat is older
-# than JOB_STALE_SECONDS lost its worker and is queued again (checked every minute),
-# up to MAX_JOB_RETRIES times, then fails with "worker lost".
+# A running job's worker writes a heartbeat this often. A job whose heartbeat is older
+# than JOB_UNLOCKED_STALE_SECONDS and whose advisory lock no worker holds (PostgreSQL),
+# or older than JOB_STALE_SECONDS whatever its lock (SQLite), lost its worker and is
+# queued again, up to MAX_JOB_RETRIES times, then fails with "worker lost". Each worker
+# process looks every JOB_SWEEP_SECONDS (0: only the once-a-minute schedule).
 JOB_HEARTBEAT_SECONDS = env_float("JOB_HEARTBEAT_SECONDS", 10.0)
+JOB_UNLOCKED_STALE_SECONDS = env_float("JOB_UNLOCKED_STALE_SECONDS", 2 * JOB_HEARTBEAT_SECONDS)
 JOB_STALE_SECONDS = env_float("JOB_STALE_SECONDS", 60.0)
+JOB_SWEEP_SECONDS = env_float("JOB_SWEEP_SECONDS", 5.0)
 MAX_JOB_RETRIES = env_int("MAX_JOB_RETRIES", 3)
 # A failed attempt that may pass is tried again after about this long, doubling each time.
 JOB_RETRY_BASE_SECONDS = env_float("JOB_RETRY_BASE_SECONDS", 10.0)

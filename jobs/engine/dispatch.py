@@ -117,15 +117,20 @@ def jobs_ahead(job: Job) -> int:
 
 
 def tasks_missing() -> int:
-    """Startable jobs minus tasks waiting in the broker's queue, in one query."""
+    """How many more tasks it takes to start every job that may start now, in one query:
+    the startable jobs, at most as many as MAX_CONCURRENT_JOBS leaves room for, less the
+    tasks already pending. More would only be handed out to find nothing to start."""
     jobs = startable().order_by().values("pk")
-    tasks = queue.waiting_tasks().values("pk")
+    running = Job.objects.filter(status=Job.Status.RUNNING).order_by().values("pk")
+    tasks = queue.pending_tasks().values("pk")
     with connection.cursor() as cursor:
         jobs_sql, jobs_params = jobs.query.sql_with_params()
+        running_sql, running_params = running.query.sql_with_params()
         tasks_sql, tasks_params = tasks.query.sql_with_params()
         cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM ({jobs_sql}) j)"
-            f" - (SELECT COUNT(*) FROM ({tasks_sql}) t)",
-            [*jobs_params, *tasks_params],
+            f"SELECT MIN(n) - (SELECT COUNT(*) FROM ({tasks_sql}) t) FROM ("
+            f" SELECT COUNT(*) AS n FROM ({jobs_sql}) j"
+            f" UNION ALL SELECT %s - COUNT(*) FROM ({running_sql}) r) room",
+            [*tasks_params, *jobs_params, settings.MAX_CONCURRENT_JOBS, *running_params],
         )
         return cursor.fetchone()[0]

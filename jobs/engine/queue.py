@@ -11,7 +11,6 @@ import os
 from datetime import datetime
 
 from django.conf import settings
-from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.models import OrmQ, Schedule
@@ -57,9 +56,10 @@ def enqueue_at(job: Job, at: datetime) -> None:
     )
 
 
-def waiting_tasks():
-    """The queue rows no worker holds: the tasks still to be handed out."""
-    return OrmQ.objects.filter(key=get_broker().list_key, lock__lte=timezone.now())
+def pending_tasks():
+    """The queue rows of tasks not yet done: still to be handed out, or held by a worker
+    that will run them (a task is deleted once it has run)."""
+    return OrmQ.objects.filter(key=get_broker().list_key)
 
 
 def ensure_schedules(using: str = "default") -> None:

@@ -1,13 +1,26 @@
-"""Finding the running jobs whose worker died, and queueing them again."""
+"""Finding the running jobs whose worker died, and queueing them again.
+
+On PostgreSQL a live worker holds each of its jobs' advisory locks from the job's start
+(jobs/engine/locking.py), and a dead one's locks go with its connections. So a job whose
+heartbeat is a little late (JOB_UNLOCKED_STALE_SECONDS) and whose lock nobody holds is
+lost; one whose lock is held is not, however late. Without locks (SQLite), only a long
+silence (JOB_STALE_SECONDS) counts. Every worker process looks every JOB_SWEEP_SECONDS,
+with one query while nothing is late, so a killed worker's jobs run again within about
+half a minute.
+"""
 
 from __future__ import annotations
 
 import logging
+import random
+import threading
+import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from django_q.signals import post_spawn
 
 from jobs.engine import locking, queue
 from jobs.engine.endings import keep_partial, notify, record
@@ -20,19 +33,24 @@ logger = logging.getLogger(__name__)
 
 def recover_lost_jobs() -> dict[str, int]:
     """Queue again the running jobs whose worker died; fail those out of attempts."""
-    cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
+    late = stale
+    if locking.supported():
+        late = max(stale, now - timedelta(seconds=settings.JOB_UNLOCKED_STALE_SECONDS))
     counts = {"requeued": 0, "failed": 0}
     with transaction.atomic():
         lost = (
             Job.objects.select_for_update(skip_locked=True)
-            .filter(status=Job.Status.RUNNING, heartbeat_at__lt=cutoff)
+            .filter(status=Job.Status.RUNNING, heartbeat_at__lt=late)
             .order_by("heartbeat_at")
         )
         for job in lost:
             if locking.held_by_a_live_worker(job.pk):
                 # Late heartbeats, but its worker still holds it: running it again would
                 # run it twice at once.
-                job_event("silent-but-held", job, level=logging.WARNING)
+                if job.heartbeat_at < stale:
+                    job_event("silent-but-held", job, level=logging.WARNING)
                 continue
             silent = (timezone.now() - job.heartbeat_at).total_seconds()
             if has_retries_left(job):
@@ -57,3 +75,27 @@ def recover_lost_jobs() -> dict[str, int]:
             job_event("worker-lost", job, level=logging.WARNING, silent_s=round(silent))
     counts["topped_up"] = top_up()
     return counts
+
+
+def sweep_forever() -> None:
+    """Look for lost jobs every JOB_SWEEP_SECONDS, for as long as this process lives."""
+    while True:
+        # Spread out: every worker process of every cluster sweeps.
+        time.sleep(settings.JOB_SWEEP_SECONDS * random.uniform(0.75, 1.25))
+        try:
+            recover_lost_jobs()
+        except DatabaseError:
+            # The database is away; the connection is opened again on the next sweep.
+            logger.warning("lost-job sweep failed: database unavailable", exc_info=True)
+            connection.close()
+        except Exception:
+            logger.exception("lost-job sweep failed")
+
+
+def start_sweeping(sender=None, **kwargs) -> None:
+    """In each worker process as it starts (django-q2's post_spawn)."""
+    if settings.JOB_SWEEP_SECONDS > 0:
+        threading.Thread(target=sweep_forever, name="lost-job-sweep", daemon=True).start()
+
+
+post_spawn.connect(start_sweeping, dispatch_uid="jobs.start_sweeping")

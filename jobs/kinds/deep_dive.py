@@ -12,12 +12,16 @@ from jobs.kinds.reports import REPORT_DOWNLOADS, deep_dive_markdown
 from jobs.kinds.sources import DocumentChoiceMixin, load_documents
 from jobs.models import Document
 from jobs.provider import chat as ai
+from jobs.validators import visible_text
 
 
 class DeepDiveForm(DocumentChoiceMixin, forms.Form):
     document = forms.ModelChoiceField(queryset=Document.objects.none())
     objective = forms.CharField(
-        min_length=5, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        min_length=5,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[visible_text],
     )
 
     def __init__(self, *args, user=None, **kwargs):

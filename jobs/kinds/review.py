@@ -14,6 +14,7 @@ from jobs.kinds.reports import REPORT_DOWNLOADS, review_markdown
 from jobs.kinds.sources import DocumentChoiceMixin, load_documents
 from jobs.models import Document
 from jobs.provider import chat as ai
+from jobs.validators import visible_text
 
 
 class ReviewForm(DocumentChoiceMixin, forms.Form):
@@ -22,6 +23,7 @@ class ReviewForm(DocumentChoiceMixin, forms.Form):
         min_length=5,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[visible_text],
     )
     documents = forms.ModelMultipleChoiceField(
         queryset=Document.objects.none(), widget=forms.CheckboxSelectMultiple

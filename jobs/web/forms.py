@@ -6,6 +6,7 @@ from django.core.validators import MaxLengthValidator
 
 from jobs.engine.registry import kind_choices
 from jobs.models import Job, Preferences
+from jobs.validators import visible_text
 
 
 class JobFilterForm(forms.Form):
@@ -55,8 +56,10 @@ class DocumentUploadForm(forms.Form):
 
 
 class DocumentPasteForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), strip=True)
+    title = forms.CharField(max_length=200, validators=[visible_text])
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}), strip=True, validators=[visible_text]
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,10 @@ def children(pid: int) -> list[int]:
     return [int(child) for child in path.read_text().split()] if path.exists() else []
 
 
+# Some process managers send SIGTERM twice in quick succession.
+@pytest.mark.parametrize("signals", [1, 2])
 def test_sigterm_to_the_worker_group_lets_the_running_job_finish(
-    client, big_table, worker_env, tmp_path
+    client, big_table, worker_env, tmp_path, signals
 ):
     # Like honcho: the Procfile command in a group of its own, signalled as a group.
     wrapper = start_run_worker(worker_env, tmp_path / "run_worker.log")
@@ -30,7 +33,9 @@ def test_sigterm_to_the_worker_group_lets_the_running_job_finish(
     try:
         job = start_profiling(client, make_user("deployer"), big_table)
 
-        os.killpg(wrapper.pid, signal.SIGTERM)
+        for _ in range(signals):
+            os.killpg(wrapper.pid, signal.SIGTERM)
+            time.sleep(0.05)
         code = wrapper.wait(90)
     finally:
         # Whatever happened above, leave no process behind.

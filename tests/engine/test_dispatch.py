@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django_q.models import OrmQ
 
 from jobs.engine import dispatch, endings, running, submitting
+from jobs.engine.registry import get_kind
 from jobs.models import Job
 from tests.conftest import Worker, wait_for
 from tests.factories import make_job, make_user
@@ -105,6 +107,23 @@ def test_top_up_gives_every_startable_job_a_task(unlimited):
     assert running.top_up() == 0, "no surplus when each job has its task"
 
 
+def test_top_up_gives_tasks_only_for_the_room_left(settings, db):
+    settings.MAX_CONCURRENT_JOBS = 3
+    settings.MAX_ACTIVE_JOBS_PER_USER = 1000
+    owner = make_user()
+    queued(owner, 2, status=Job.Status.RUNNING)
+    queued(owner, 5)
+    OrmQ.objects.all().delete()
+
+    # One free slot: one task, though five jobs wait; a task that a worker holds counts.
+    assert running.top_up() == 1
+    OrmQ.objects.update(lock=timezone.now() + timedelta(minutes=1))
+    assert running.top_up() == 0
+    Job.objects.filter(status=Job.Status.RUNNING).update(status=Job.Status.SUCCEEDED)
+    assert running.top_up() == 2, "the two slots just freed"
+    assert OrmQ.objects.count() == 3
+
+
 def test_place_in_line_matches_the_order_jobs_start_in(unlimited):
     users = [make_user() for _ in range(4)]
     # Some users were served before, in a known order; one never was.
@@ -184,3 +203,33 @@ def test_a_busy_worker_starts_the_urgent_job_next_then_users_take_turns(
     started = list(Job.objects.filter(pk__in=[j.pk for j in everyone]).order_by("started_at"))
     assert all(job.status == Job.Status.SUCCEEDED for job in started)
     assert started == [blocker, carol, alices[0], bob, alices[1], alices[2]]
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_jobs_waiting_for_room_cost_two_tasks_at_most(worker_env, demo_table, tmp_path, settings):
+    """A real cluster with room for 3 jobs at once runs 20: each job's end asks for one
+    more task, not one per waiting job (109 deliveries before, for these 20 jobs): its
+    submission's task, and the one a job's end gives it."""
+    settings.MAX_ACTIVE_JOBS_PER_USER = 100
+    owner = make_user()
+    kind = get_kind("semantic_model")
+    jobs = [
+        submitting.submit(owner=owner, kind=kind, params=demo_table.as_params()) for _ in range(20)
+    ]
+    cluster = Worker(tmp_path / "qcluster.log", {**worker_env, "MAX_CONCURRENT_JOBS": "3"})
+    cluster.start()
+    try:
+        wait_for(
+            lambda: not Job.objects.filter(pk__in=[j.pk for j in jobs]).active().exists(),
+            timeout=90,
+            what="the 20 jobs to end",
+        )
+        time.sleep(2)  # any surplus task still on its way
+    finally:
+        cluster.stop()
+
+    assert Job.objects.filter(status=Job.Status.SUCCEEDED).count() == 20
+    deliveries = cluster.log().count("Processed 'jobs.engine.tasks.start_next_job'")
+    # Two per job at most, a few more for a sweep or a task racing another to a job.
+    assert 20 <= deliveries <= 2 * 20 + 4, f"{deliveries} deliveries"

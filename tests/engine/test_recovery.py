@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from datetime import timedelta
 
 import pytest
@@ -160,3 +161,36 @@ def test_a_job_survives_its_worker_being_killed(client, big_table, worker_env, t
     # Attempt 2 resumed: it kept the columns attempt 1 had profiled and did the rest.
     steps = dict(JobCheckpoint.objects.filter(job=job).values_list("key", "attempt"))
     assert 1 in steps.values() and 2 in steps.values()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_workers_job_runs_again_within_half_a_minute(
+    client, big_table, worker_env, tmp_path
+):
+    """With the default heartbeat and sweep: no manual sweep, the restarted worker finds
+    the job whose lock went with its dead worker's connections."""
+    env = {k: v for k, v in worker_env.items() if not k.startswith("JOB_HEARTBEAT")}
+    first = Worker(tmp_path / "first.log", env).start()
+    try:
+        job = start_profiling(client, make_user("restarted"), big_table)
+        wait_for(lambda: locking.held_by_a_live_worker(job.pk), timeout=10, what="the lock")
+    finally:
+        os.killpg(first.process.pid, signal.SIGKILL)
+        first.process.wait(5)
+    killed = time.monotonic()
+    second = Worker(tmp_path / "second.log", env).start()
+    try:
+        wait_for(
+            lambda: Job.objects.filter(pk=job.pk, attempts=2).exists(),
+            timeout=45,
+            interval=0.5,
+            what="the job's second attempt",
+        )
+        again = time.monotonic() - killed
+    finally:
+        second.stop()
+
+    assert again < 30, f"started again {again:.0f} s after the kill"
+    event = JobEvent.objects.filter(job=job, name="queued").last()
+    assert event.message.startswith("Worker lost: no heartbeat for")
