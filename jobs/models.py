@@ -39,6 +39,9 @@ class Job(models.Model):
     message = models.CharField(max_length=500, blank=True)
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # False when the job failed in a way that running it again as it is would repeat (a
+    # question no document matches): its owner is offered to edit it instead of a retry.
+    retryable = models.BooleanField(default=True)
     attempts = models.PositiveIntegerField(default=0)
     # Attempts made before the last manual retry: automatic retries count from there.
     attempt_offset = models.PositiveIntegerField(default=0)

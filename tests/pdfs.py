@@ -7,8 +7,9 @@ import io
 from pypdf import PdfWriter
 
 
-def pdf_with_text(*pages: str) -> bytes:
-    """A valid PDF whose pages show the given lines of text in Helvetica."""
+def pdf_with_text(*pages: str, title: str | None = None) -> bytes:
+    """A valid PDF whose pages show the given lines of text in Helvetica, with `title` in
+    its metadata (the document information dictionary) if given."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         None,  # the page tree, once the page ids are known
@@ -30,6 +31,10 @@ def pdf_with_text(*pages: str) -> bytes:
         page_ids.append(len(objects))
     kids = b" ".join(b"%d 0 R" % pid for pid in page_ids)
     objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_ids))
+    info = b""
+    if title is not None:
+        objects.append(b"<< /Title (%s) >>" % title.encode("latin-1"))
+        info = b" /Info %d 0 R" % len(objects)
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []
@@ -41,7 +46,8 @@ def pdf_with_text(*pages: str) -> bytes:
     for offset in offsets:
         out.write(b"%010d 00000 n \n" % offset)
     out.write(
-        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+        b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n"
+        % (len(objects) + 1, info, xref)
     )
     return out.getvalue()
 

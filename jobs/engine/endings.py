@@ -20,9 +20,16 @@ def record(job: Job, status: str, message: str = "") -> None:
     )
 
 
-def finish(job: Job, status: str, *, result: dict | None = None, error: str = "") -> bool:
+def finish(
+    job: Job, status: str, *, result: dict | None = None, error: str = "", retryable: bool = True
+) -> bool:
     """End a running job. False when it had already left the running state."""
-    fields = {"status": status, "finished_at": timezone.now(), "error": error}
+    fields = {
+        "status": status,
+        "finished_at": timezone.now(),
+        "error": error,
+        "retryable": retryable,
+    }
     if result is not None:
         fields["result"] = result
     if status == Job.Status.SUCCEEDED:

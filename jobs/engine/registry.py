@@ -52,6 +52,8 @@ class JobKind:
     result_template: str
     downloads: dict[str, Download] = field(default_factory=dict)
     title: Callable[[dict], str] = lambda params: ""
+    # What tells two jobs with the same title apart in a list, from their params.
+    details: Callable[[dict], str] = lambda params: ""
     # What a job that stopped early (cancelled, failed) shows: built from its params and
     # checkpoints, or None when it finished nothing worth showing.
     partial: Callable[[dict, dict], dict | None] = lambda params, saved: None

@@ -184,7 +184,7 @@ def execute(job: Job, attendance: Attendance | None = None) -> str:
     started = timezone.now()
     if kind is None:
         with attendance.working():
-            finish(job, Job.Status.FAILED, error=f"Unknown job kind {job.kind!r}.")
+            finish(job, Job.Status.FAILED, error=f"Unknown job kind {job.kind!r}.", retryable=False)
         return Job.Status.FAILED
     stopped = threading.Event()
     # Locked and marked alive before anything else, waiting for a connection included:
@@ -243,7 +243,8 @@ def conclude(job, context, status, *, result, error, retryable) -> str:
         return status
     if status == Job.Status.FAILED:
         result = partial_result(job, context.saved)
-    finish(job, status, result=result, error=error)
+    # Out of automatic retries, a failure that may pass may still pass by hand later.
+    finish(job, status, result=result, error=error, retryable=retryable or status != "failed")
     return status
 
 

@@ -123,6 +123,7 @@ def retry(job: Job, *, by: str = "its owner", enforce_limit: bool = True) -> boo
             finished_at=None,
             not_before=None,
             error="",
+            retryable=True,
             result=None,
             message="Queued again.",
         )

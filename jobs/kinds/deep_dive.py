@@ -34,6 +34,11 @@ class DeepDiveForm(DocumentChoiceMixin, forms.Form):
             "objective": self.cleaned_data["objective"],
         }
 
+    @staticmethod
+    def initial_from(params: dict) -> dict:
+        """The form filled in as for a job with these params (Edit and run again)."""
+        return {"document": params.get("document_id"), "objective": params.get("objective", "")}
+
 
 STAGES = (
     Stage("loading", "Loading the document", 0.3),
@@ -114,7 +119,11 @@ OVERVIEW_PROMPT = (
 
 
 def _title(params: dict) -> str:
-    return params.get("objective", "")[:120]
+    """The document's title, then the objective: two dives into one document, or one
+    objective over two documents, tell apart in the list."""
+    document = Document.objects.filter(pk=params.get("document_id")).values("title").first()
+    objective = params.get("objective", "")
+    return f"{document['title']}: {objective}" if document else objective
 
 
 KIND = JobKind(

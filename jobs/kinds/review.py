@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import pluralize
 
 from jobs.analysis.texts import ranking, reviewing
 from jobs.analysis.texts import sentences as text
@@ -57,6 +58,15 @@ class ReviewForm(DocumentChoiceMixin, forms.Form):
             "mode": self.cleaned_data["mode"],
         }
 
+    @staticmethod
+    def initial_from(params: dict) -> dict:
+        """The form filled in as for a job with these params (Edit and run again)."""
+        return {
+            "question": params.get("question", ""),
+            "documents": params.get("document_ids", []),
+            "mode": params.get("mode", "precision"),
+        }
+
 
 STAGES = (
     Stage("planning", "Planning", 0.3),
@@ -77,7 +87,7 @@ def run(ctx: JobContext, params: dict) -> dict:
     ctx.stage("loading")
     documents = load_documents(ctx, params["document_ids"])
 
-    ctx.stage("ranking", f"Ranking {len(documents)} documents…")
+    ctx.stage("ranking", f"Ranking {len(documents)} document{pluralize(len(documents))}…")
     ranked = ctx.cpu(ranking.rank, question, phrases, [doc.text for doc in documents])
     selected = ranking.select(ranked, mode)
     if not selected:
@@ -210,6 +220,11 @@ def _title(params: dict) -> str:
     return params.get("question", "")[:120]
 
 
+def _details(params: dict) -> str:
+    count = len(params.get("document_ids", []))
+    return f"{count} document{pluralize(count)}, {params.get('mode', 'precision')}"
+
+
 KIND = JobKind(
     slug="review",
     label="Review",
@@ -223,5 +238,6 @@ KIND = JobKind(
     result_template="jobs/results/review.html",
     downloads=REPORT_DOWNLOADS,
     title=_title,
+    details=_details,
     partial=partial,
 )

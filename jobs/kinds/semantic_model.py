@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.template.defaultfilters import pluralize
 
 from jobs.analysis.tables import describing, modelling, profiling, validating, warehouse
 from jobs.analysis.tables.classification import SKIPPED, classify
@@ -29,6 +30,11 @@ class SemanticModelForm(forms.Form):
 
     def to_params(self) -> dict:
         return TableRef.parse(self.cleaned_data["table"]).as_params()
+
+    @staticmethod
+    def initial_from(params: dict) -> dict:
+        """The form filled in as for a job with these params (Edit and run again)."""
+        return {"table": TableRef(params["database"], params["schema"], params["table"]).key}
 
 
 STAGES = (
@@ -57,7 +63,11 @@ def run(ctx: JobContext, params: dict) -> dict:
         if target != ref and warehouse.is_available(target)
     ]
     schemas = [main, *related]
-    ctx.progress(1.0, f"{len(main.columns)} columns, {len(related)} related table(s).")
+    ctx.progress(
+        1.0,
+        f"{len(main.columns)} column{pluralize(len(main.columns))}, "
+        f"{len(related)} related table{pluralize(len(related))}.",
+    )
 
     ctx.stage("profiling")
     row_counts = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.template.defaultfilters import pluralize
+
 from jobs.engine.context import JobContext, JobError
 from jobs.models import Document
 
@@ -23,6 +25,8 @@ def load_documents(ctx: JobContext, ids: list[int]) -> list[Document]:
             "was started). Start the job again with the documents you have."
         )
     ctx.progress(
-        1.0, f"Loaded {len(ids)} document(s), {sum(d.chars for d in found.values()):,} characters."
+        1.0,
+        f"Loaded {len(ids)} document{pluralize(len(ids))}, "
+        f"{sum(d.chars for d in found.values()):,} characters.",
     )
     return [found[pk] for pk in ids]

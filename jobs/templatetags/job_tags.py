@@ -3,10 +3,26 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
 
 from jobs.engine.registry import kind_label as _kind_label
 
 register = template.Library()
+
+
+@register.simple_tag
+def when(moment) -> str:
+    """A moment as people say it ("3 minutes ago"), with the exact time, to the second,
+    for the pointer and for machines."""
+    if moment is None:
+        return ""
+    exact = date_format(timezone.localtime(moment), "Y-m-d H:i:s e")
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>', moment.isoformat(), exact, naturaltime(moment)
+    )
 
 
 @register.filter
@@ -42,3 +58,9 @@ def tab_title(job) -> str:
     else:
         state = f"{MARKS.get(job.status, '')} {job.get_status_display()}".strip()
     return f"{state} · {_kind_label(job.kind)} {job.title}".strip()
+
+
+@register.filter
+def get_item(mapping: dict, key):
+    """`{{ counts|get_item:status }}`: a dict's value for a key held in a variable."""
+    return mapping.get(key)

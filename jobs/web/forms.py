@@ -5,13 +5,13 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 
 from jobs.engine.registry import kind_choices
-from jobs.models import Job, Preferences
+from jobs.models import Document, Job, Preferences
 from jobs.validators import visible_text
 
 
 class JobFilterForm(forms.Form):
-    status = forms.ChoiceField(required=False)
-    kind = forms.ChoiceField(required=False)
+    status = forms.ChoiceField(required=False, label="Status")
+    kind = forms.ChoiceField(required=False, label="Kind")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,3 +70,13 @@ class PreferencesForm(forms.ModelForm):
     class Meta:
         model = Preferences
         fields = ["email_when_done"]
+
+
+class DocumentTitleForm(forms.ModelForm):
+    class Meta:
+        model = Document
+        fields = ["title"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["title"].validators.append(visible_text)

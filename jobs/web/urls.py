@@ -12,6 +12,7 @@ urlpatterns = [
     path("jobs/<uuid:pk>/status/", views.job_status, name="status"),
     path("jobs/<uuid:pk>/cancel/", views.job_cancel, name="cancel"),
     path("jobs/<uuid:pk>/retry/", views.job_retry, name="retry"),
+    path("jobs/<uuid:pk>/rerun/", views.job_rerun, name="rerun"),
     path("jobs/<uuid:pk>/download/<slug:fmt>/", views.job_download, name="download"),
     path(
         "settings/notifications/",

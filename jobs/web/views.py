@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import (
     Http404,
     HttpRequest,
@@ -15,6 +17,7 @@ from django.http import (
     HttpResponseNotFound,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -30,7 +33,13 @@ from jobs.engine.registry import all_kinds, get_kind, stage_states
 from jobs.engine.timeline import stage_times
 from jobs.models import Document, Job, JobEvent, Preferences
 from jobs.web import polling, shortcut
-from jobs.web.forms import DocumentPasteForm, DocumentUploadForm, JobFilterForm, PreferencesForm
+from jobs.web.forms import (
+    DocumentPasteForm,
+    DocumentTitleForm,
+    DocumentUploadForm,
+    JobFilterForm,
+    PreferencesForm,
+)
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -47,15 +56,30 @@ def job_list(request: HtmxHttpRequest) -> HttpResponse:
     form = JobFilterForm(request.GET or None)
     jobs = form.filter(Job.objects.for_user(request.user))
     page = Paginator(jobs, 25).get_page(request.GET.get("page"))
+    mark_lookalikes(page)
+    counts = Job.objects.for_user(request.user).order_by().values_list("status")
     context = {
         "form": form,
         "page": page,
+        "counts": dict(counts.annotate(n=Count("id"))),
+        "statuses": Job.Status.choices,
         "has_active": any(job.is_active for job in page),
         "poll_seconds": settings.JOB_POLL_SECONDS,
         "kinds": all_kinds().values(),
     }
     template = "jobs/job_list.html#job-rows" if request.htmx else "jobs/job_list.html"
     return render(request, template, context)
+
+
+def mark_lookalikes(page) -> None:
+    """Jobs of one kind with one title look alike in a list: those are marked
+    `lookalike`, with their kind's `details`, to tell them apart."""
+    seen = Counter((job.kind, job.title) for job in page)
+    for job in page:
+        if seen[(job.kind, job.title)] > 1:
+            kind = get_kind(job.kind)
+            job.lookalike = True
+            job.details = kind.details(job.params) if kind else ""
 
 
 @require_GET
@@ -68,7 +92,11 @@ def job_new(request: HttpRequest, kind: str) -> HttpResponse:
     job_kind = get_kind(kind)
     if job_kind is None:
         raise Http404("No such kind of job.")
-    form = job_kind.form_class(request.POST or None, user=request.user)
+    # "Edit and run again": the form filled in from one of the user's own jobs.
+    initial = {}
+    if request.method == "GET" and (source := request.GET.get("from")):
+        initial = job_kind.form_class.initial_from(rerun_source(request, source, job_kind).params)
+    form = job_kind.form_class(request.POST or None, user=request.user, initial=initial)
     key = idempotency_key(request)
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
@@ -135,11 +163,27 @@ def job_status(request: HtmxHttpRequest, pk) -> HttpResponse:
     if response := polling.answer(request, job, ahead):
         return response
     context = status_context(job, request.get_full_path(), ahead)
+    context["announce"] = announcement(job, context["stages"])
     response = render(request, "jobs/job_detail.html#job-status", context)
     # The request came from the live part, inside the section it replaces.
     response["HX-Retarget"] = "#job-status"
     response["HX-Reswap"] = "outerHTML"
     return polling.cacheable(response, context["etag"])
+
+
+ENDINGS = {
+    Job.Status.SUCCEEDED: "The job succeeded.",
+    Job.Status.FAILED: "The job failed.",
+    Job.Status.CANCELLED: "The job was cancelled.",
+}
+
+
+def announcement(job: Job, stages) -> str:
+    """What screen readers hear when a poll brings a new stage or the job's end."""
+    if job.status in ENDINGS:
+        return ENDINGS[job.status]
+    current = next((item.stage.label for item in stages if item.state == "current"), "")
+    return f"Now: {current}." if current else ""
 
 
 def status_context(job: Job, poll_url: str, ahead: int | None = None) -> dict:
@@ -155,19 +199,46 @@ def status_context(job: Job, poll_url: str, ahead: int | None = None) -> dict:
     }
 
 
+def rerun_source(request: HttpRequest, pk: str, kind) -> Job:
+    try:
+        job = owned_job(request, uuid.UUID(pk))
+    except ValueError:
+        raise Http404("No such job.") from None
+    if job.kind != kind.slug:
+        raise Http404("That job is of another kind.")
+    return job
+
+
 @require_POST
 def job_cancel(request: HttpRequest, pk) -> HttpResponse:
     job = owned_job(request, pk)
-    if submitting.cancel(job):
-        messages.success(request, "The job was cancelled.")
-    else:
+    # A cancelled job's page says so itself: a message only when nothing changed.
+    if not submitting.cancel(job):
         messages.info(request, f"The job had already ended ({job.get_status_display().lower()}).")
     return redirect(job)
 
 
 @require_POST
+def job_rerun(request: HttpRequest, pk) -> HttpResponse:
+    """Run again: a new job with the same inputs (the old one stays as it was)."""
+    job = owned_job(request, pk)
+    kind = get_kind(job.kind)
+    if kind is None:
+        raise Http404("No such kind of job.")
+    try:
+        new = submitting.submit(owner=request.user, kind=kind, params=job.params)
+    except submitting.SubmitRefused as exc:
+        messages.error(request, str(exc))
+        return redirect(job)
+    return redirect(new)
+
+
+@require_POST
 def job_retry(request: HttpRequest, pk) -> HttpResponse:
     job = owned_job(request, pk)
+    if job.status == Job.Status.FAILED and not job.retryable:
+        messages.info(request, "Run as it is, this job would fail the same way: edit it first.")
+        return redirect(job)
     try:
         retried = submitting.retry(job)
     except submitting.SubmitRefused as exc:
@@ -254,7 +325,7 @@ def document_upload(request: HttpRequest) -> HttpResponse:
         except DocumentError as exc:
             form.add_error("files", exc.messages)
         else:
-            messages.success(request, f"Added {len(added)} document(s).")
+            messages.success(request, f"Added {len(added)} document{pluralize(len(added))}.")
             return redirect("jobs:documents")
     return _document_page(request, upload_form=form, status=400)
 
@@ -275,9 +346,18 @@ def document_paste(request: HttpRequest) -> HttpResponse:
     return _document_page(request, paste_form=form, status=400)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "jobs/document_detail.html", {"document": owned_document(request, pk)})
+    """A document's text, and its title to edit."""
+    document = owned_document(request, pk)
+    form = DocumentTitleForm(request.POST or None, instance=document)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Title saved.")
+        return redirect(document)
+    status = 400 if request.method == "POST" else 200
+    context = {"document": document, "form": form}
+    return render(request, "jobs/document_detail.html", context, status=status)
 
 
 @require_POST

@@ -33,8 +33,10 @@ def browser(monkeypatch):
         connections.close_all()
 
 
-def log_in(browser: Browser, base_url: str, username: str) -> Page:
-    page = browser.new_context(base_url=base_url).new_page()
+def log_in(browser: Browser, base_url: str, username: str, **context) -> Page:
+    """A new browser context (`context`: Playwright's options, such as a phone's viewport
+    or a colour scheme), logged in as `username`."""
+    page = browser.new_context(base_url=base_url, **context).new_page()
     page.set_default_timeout(15_000)
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
@@ -42,3 +44,22 @@ def log_in(browser: Browser, base_url: str, username: str) -> Page:
     page.click("button[type=submit]")
     page.wait_for_selector("h1:has-text('My jobs')")
     return page
+
+
+def app_pages(owner) -> list[str]:
+    """Every page of the app a user sees, with a job in each state and a document."""
+    from jobs.models import Job
+    from tests.factories import make_document, make_job
+
+    document = make_document(owner, title="Trial notes", text="Methods and results. " * 30)
+    running = make_job(owner, status=Job.Status.RUNNING, stage="profiling", attempts=1,
+                       message="Profiling amount (3 of 12)", progress=0.3)  # fmt: skip
+    failed = make_job(owner, status=Job.Status.FAILED, attempts=1, error="No table.",
+                      retryable=False)  # fmt: skip
+    queued = make_job(owner)
+    return [
+        "/jobs/", "/jobs/new/", "/jobs/new/semantic_model/", "/jobs/new/review/",
+        "/jobs/new/deep_dive/", f"/jobs/{running.pk}/", f"/jobs/{failed.pk}/",
+        f"/jobs/{queued.pk}/", "/documents/", f"/documents/{document.pk}/",
+        "/settings/notifications/", "/settings/tokens/", "/jobs/no-such-page/",
+    ]  # fmt: skip

@@ -32,6 +32,38 @@ class DocumentError(ValueError):
 class Extracted:
     text: str
     pages: int | None = None
+    # The document's own title (a PDF's metadata, a first heading), when it has one.
+    title: str | None = None
+
+
+# A first line that is a heading: Markdown's "# Title", or a line underlined "=====".
+_MARKDOWN_HEADING = re.compile(r"#{1,2}\s+(?P<title>.+?)\s*#*")
+_UNDERLINE = re.compile(r"(=|-){3,}")
+
+
+def title_in(text: str) -> str | None:
+    """The title a text starts with: a Markdown or underlined heading, or a short first
+    line standing alone that does not read as a sentence. None when it starts with prose."""
+    lines = [line.strip() for line in text.lstrip().splitlines()[:4]] + ["", "", ""]
+    first, second = lines[0], lines[1]
+    if not any(lines[1:]):
+        return None  # a single line is the text itself, not a title above it
+    if heading := _MARKDOWN_HEADING.fullmatch(first):
+        return heading["title"][:200]
+    if first and _UNDERLINE.fullmatch(second):
+        return first[:200]
+    standalone = not second
+    if standalone and 0 < len(first) <= 100 and not first.endswith((".", ",", ";", ":")):
+        return first
+    return None
+
+
+def _pdf_title(reader: PdfReader) -> str | None:
+    """The title in a PDF's metadata, unless it is a word processor's placeholder."""
+    title = ((reader.metadata or {}).get("/Title") or "").strip()
+    if not title or title.lower() in {"untitled", "title"} or " - " in title[:20]:
+        return None
+    return str(title)[:200]
 
 
 def normalise(text: str) -> str:
@@ -60,7 +92,8 @@ def extract(name: str, data: bytes) -> Extracted:
             (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
         ):
             raise DocumentError(f"{name}: this looks like a binary file, not text.")
-        extracted = Extracted(normalise(decode(data, name)))
+        text = normalise(decode(data, name))
+        extracted = Extracted(text, title=title_in(text))
     elif suffix in PDF_SUFFIXES:
         extracted = _extract_pdf(name, data)
     else:
@@ -81,6 +114,7 @@ def _extract_pdf(name: str, data: bytes) -> Extracted:
         if reader.is_encrypted:
             raise DocumentError(f"{name}: the PDF is password-protected.")
         pages = [page.extract_text() or "" for page in reader.pages]
+        title = _pdf_title(reader)
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise DocumentError(f"{name}: the PDF could not be read ({exc}).") from exc
     text = normalise("\n\n".join(pages))
@@ -89,7 +123,7 @@ def _extract_pdf(name: str, data: bytes) -> Extracted:
             f"{name}: the PDF has no extractable text (it may be a scan); "
             "paste its text or upload a text version."
         )
-    return Extracted(text, pages=len(pages))
+    return Extracted(text, pages=len(pages), title=title or title_in(text))
 
 
 def check_room(owner, new_chars: int, new_count: int) -> None:
@@ -137,7 +171,7 @@ def add_files(owner, files) -> list[Document]:
         documents.append(
             Document(
                 owner=owner,
-                title=title_from(upload.name),
+                title=extracted.title or title_from(upload.name),
                 source=Document.Source.UPLOAD,
                 filename=PurePath(upload.name).name[:255],
                 size_bytes=upload.size,

@@ -52,6 +52,45 @@ class TestExtract:
             extract(name, data)
 
 
+class TestTitles:
+    @pytest.mark.parametrize(
+        ("text", "title"),
+        [
+            ("# Fasting and insulin\n\nWe studied 40 adults.", "Fasting and insulin"),
+            ("## Methods ##\nWe studied 40 adults.", "Methods"),
+            ("Fasting and insulin\n===================\nWe studied 40 adults.",
+             "Fasting and insulin"),
+            ("Fasting and insulin: a trial\n\nWe studied 40 adults.",
+             "Fasting and insulin: a trial"),
+            ("We studied 40 adults over twelve weeks.\n\nResults follow.", None),
+            ("Dear colleagues,\n\nWe studied 40 adults.", None),
+            ("A single line of text", None),
+        ],
+    )  # fmt: skip
+    def test_a_title_from_the_first_heading_when_there_is_one(self, text, title):
+        assert extract("notes.md", text.encode()).title == title
+
+    def test_a_pdf_takes_its_metadata_title(self):
+        data = pdf_with_text("Methods and results.", title="Insulin after fasting")
+
+        assert extract("scan_0042.pdf", data).title == "Insulin after fasting"
+
+    def test_uploads_are_named_by_their_content_and_renamed_by_their_owner(
+        self, alice_client, user
+    ):
+        upload(alice_client, ("draft_v2.md", b"# Fasting trial\n\nForty adults."))
+        document = Document.objects.get(owner=user)
+        assert document.title == "Fasting trial"
+
+        renamed = alice_client.post(document.get_absolute_url(), {"title": "Trial, final"})
+        invisible = alice_client.post(document.get_absolute_url(), {"title": "\u200b"})
+
+        assert renamed.status_code == 302
+        assert invisible.status_code == 400
+        document.refresh_from_db()
+        assert document.title == "Trial, final"
+
+
 class TestPages:
     def test_upload_several_files_at_once(self, alice_client, user):
         response = upload(
