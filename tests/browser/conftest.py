@@ -47,7 +47,8 @@ def log_in(browser: Browser, base_url: str, username: str, **context) -> Page:
 
 
 def app_pages(owner) -> list[str]:
-    """Every page of the app a user sees, with a job in each state and a document."""
+    """Every page of the app a user sees, with a job in each state and a document; the
+    staff's stats page too for staff (the admin is Django's own, not checked here)."""
     from jobs.models import Job
     from tests.factories import make_document, make_job
 
@@ -62,4 +63,5 @@ def app_pages(owner) -> list[str]:
         "/jobs/new/deep_dive/", f"/jobs/{running.pk}/", f"/jobs/{failed.pk}/",
         f"/jobs/{queued.pk}/", "/documents/", f"/documents/{document.pk}/",
         "/settings/notifications/", "/settings/tokens/", "/jobs/no-such-page/",
+        *(["/ops/stats/"] if owner.is_staff else []),
     ]  # fmt: skip

@@ -19,7 +19,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
 
 
 def test_no_page_is_wider_than_a_phone(browser, live_server):
-    owner = make_user("on-the-go")
+    owner = make_user("on-the-go", is_staff=True)
     paths = app_pages(owner)
     page = log_in(browser, live_server.url, owner.username, **PHONE)
 
@@ -45,7 +45,7 @@ def test_no_page_is_wider_than_a_phone(browser, live_server):
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_no_page_has_accessibility_violations(browser, live_server, scheme):
-    owner = make_user(f"reader-{scheme}")
+    owner = make_user(f"reader-{scheme}", is_staff=True)
     paths = [*app_pages(owner)]
     page = log_in(browser, live_server.url, owner.username, color_scheme=scheme)
     axe = Axe()
