@@ -49,6 +49,14 @@ STAGES = (
 )
 
 
+def run_checks(ctx, connection, statements, *, start: float, until: float) -> list:
+    checks = []
+    for index, (target, sql) in enumerate(statements):
+        ctx.progress(start + (until - start) * index / len(statements), f"Checking {target}")
+        checks.append(validating.run_statement(connection, target, sql))
+    return checks
+
+
 def run(ctx: JobContext, params: dict) -> dict:
     ref = TableRef(params["database"], params["schema"], params["table"])
     ctx.stage("reading_schema", f"Reading the schema of {ref.label}…")
@@ -109,6 +117,7 @@ def run(ctx: JobContext, params: dict) -> dict:
     ctx.stage("classifying")
     tables = []
     for schema in schemas:
+        ctx.cpu(profiling.find_codes, schema, profiles[schema.ref])
         classifications = {p.name: classify(p) for p in profiles[schema.ref]}
         kept = [p for p in profiles[schema.ref] if classifications[p.name].role != SKIPPED]
         tables.append(ProfiledTable(schema, row_counts[schema.ref], kept, classifications))
@@ -140,11 +149,13 @@ def run(ctx: JobContext, params: dict) -> dict:
 
     ctx.stage("validating")
     sources = {t.name: warehouse.qualified_name(connection, t.schema.ref) for t in tables}
-    statements = validating.checks_for(connection, model, sources)
     checks = validating.validate_names(model)
-    for index, (target, sql) in enumerate(statements):
-        ctx.progress(index / len(statements), f"Checking {target}")
-        checks.append(validating.run_statement(connection, target, sql))
+    columns = validating.column_checks(model, sources)
+    checks += run_checks(ctx, connection, columns, start=0.0, until=0.5)
+    # Then the metrics, filters and queries, on the logical tables of the columns that work.
+    broken = {check.target for check in checks if not check.ok}
+    logical = validating.logical_checks(model, sources, broken)
+    checks += run_checks(ctx, connection, logical, start=0.5, until=1.0)
     failed = {check.target for check in checks if not check.ok}
     if failed:
         model = validating.drop_failed(model, failed)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from jobs.analysis.tables import vocabulary
+from jobs.analysis.tables.naming import logical_name, meaning
 from jobs.analysis.tables.profiling import SAMPLE_SIZE, ColumnProfile
 
 DIMENSION = "dimension"
@@ -23,8 +25,10 @@ ID_OR_CODE = re.compile(
 )
 YEAR = re.compile(r"(^|_)(year|yr)$")
 DATE_NAME = re.compile(r"(^|_)(date|dt|day)($|_)")
-RATE_LIKE = re.compile(r"(^|_)(rate|ratio|pct|percent|percentage|score|age|avg|average|mean)($|_)")
 FEW_DISTINCT = 20
+# How a fact adds up: summed, averaged (a level, a rate, a coordinate), or a snapshot
+# (summed across places at one time, never across time).
+SUM, AVERAGE, SNAPSHOT = "sum", "average", "snapshot"
 
 
 @dataclass
@@ -33,11 +37,16 @@ class Classification:
     reasons: list[str] = field(default_factory=list)
     date_format: str | None = None
     is_enum: bool = False
-    summable: bool = False
+    aggregation: str = SUM
+
+    @property
+    def summable(self) -> bool:
+        return self.role == FACT and self.aggregation == SUM
 
 
 def classify(profile: ColumnProfile) -> Classification:
-    name = profile.name.lower()
+    # Snake case, so the patterns find gdp_percap's and countryCode's words.
+    name = logical_name(profile.name)
     result = _role(profile, name)
     if result.role == DIMENSION and profile.all_values_sampled and profile.distinct:
         result.is_enum = True
@@ -49,10 +58,25 @@ def classify(profile: ColumnProfile) -> Classification:
             f"unique: {profile.distinct:,} distinct values in {profile.row_count:,} rows"
         )
     if result.role == FACT:
-        result.summable = not RATE_LIKE.search(name)
-        if not result.summable:
-            result.reasons.append("named like a rate or ratio: averaged, never summed")
+        result.aggregation, why = aggregation(profile)
+        result.reasons.append(why)
     return result
+
+
+def aggregation(profile: ColumnProfile) -> tuple[str, str]:
+    """How a fact adds up, from what its name says it measures and from its values."""
+    said = set(meaning(profile.name)) | {" ".join(meaning(profile.name))}
+    if said & vocabulary.COORDINATES:
+        return AVERAGE, "a map coordinate: averaged or compared, never summed"
+    if said & vocabulary.LEVELS:
+        return AVERAGE, "a level, rate or ratio by its name: averaged, never summed"
+    if said & vocabulary.SNAPSHOTS:
+        return SNAPSHOT, "a quantity at a moment: summed across places, not across time"
+    if _within(profile, 0, 1) and profile.category in ("float", "decimal"):
+        return AVERAGE, "every value between 0 and 1, a share or a probability: averaged"
+    if said & vocabulary.ADDITIVE:
+        return SUM, "an amount or a count by its name: summed"
+    return SUM, "a quantity: summed, and averaged"
 
 
 def _role(profile: ColumnProfile, name: str) -> Classification:
@@ -83,6 +107,18 @@ def _role(profile: ColumnProfile, name: str) -> Classification:
         return Classification(DIMENSION, [f"foreign key to {profile.foreign_key}"])
     if ID_OR_CODE.search(name):
         return Classification(DIMENSION, ["numeric, but named like an identifier or a code"])
+    if profile.codes_for:
+        return Classification(
+            DIMENSION,
+            [f"a code: its {profile.distinct:,} values pair one to one with {profile.codes_for}"],
+        )
+    quantity = set(meaning(profile.name)) & (
+        vocabulary.ADDITIVE | vocabulary.LEVELS | vocabulary.SNAPSHOTS
+    )
+    if category == "integer" and profile.unique and profile.row_count >= 10 and not quantity:
+        return Classification(
+            DIMENSION, ["whole numbers, a different one in every row: identifies rows"]
+        )
     if YEAR.search(name) and _within(profile, 1900, 2200):
         return Classification(DIMENSION, ["a year: grouped by, never summed"])
     if category == "integer" and profile.distinct is not None and profile.distinct <= FEW_DISTINCT:

@@ -6,15 +6,25 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from jobs.analysis.tables.classification import FACT, TIME_DIMENSION, Classification
-from jobs.analysis.tables.naming import humanize, logical_name, synonyms_for
+from jobs.analysis.tables import vocabulary
+from jobs.analysis.tables.classification import (
+    AVERAGE,
+    FACT,
+    SNAPSHOT,
+    TIME_DIMENSION,
+    Classification,
+)
+from jobs.analysis.tables.naming import humanize, logical_name, synonyms_for, unit
 from jobs.analysis.tables.profiling import ColumnProfile
 from jobs.analysis.tables.warehouse import TableSchema
 
 
 def describe(profile: ColumnProfile, classification: Classification) -> str:
-    """A plain-language description built from the profile alone (no model needed)."""
-    label = humanize(profile.name).capitalize()
+    """A plain-language description built from the profile alone (no model needed):
+    the name's words expanded (lifeExp: life expectancy), its unit, what it holds."""
+    label = sentence_case(glossed(humanize(profile.name)))
+    measured = unit(profile.name)
+    in_unit = f", in {measured}" if measured else ""
     missing = f"; {profile.null_fraction:.1%} missing" if profile.nulls else ""
     if classification.role == TIME_DIMENSION:
         cast = (
@@ -22,16 +32,49 @@ def describe(profile: ColumnProfile, classification: Classification) -> str:
         )
         return f"{label}{cast}, from {profile.min} to {profile.max}{missing}."
     if classification.role == FACT:
-        return f"{label}, a measure from {profile.min} to {profile.max}{missing}."
+        how = {
+            AVERAGE: " Averaged (or compared), never summed.",
+            SNAPSHOT: " A quantity at a moment: summed only within one period.",
+        }.get(classification.aggregation, "")
+        span = f"from {readable(profile.min)} to {readable(profile.max)}"
+        return f"{label}{in_unit}, {span}{missing}.{how}"
+    if profile.codes_for:
+        return f"{label}, a code for each {humanize(profile.codes_for)}{missing}."
     if profile.primary_key or profile.unique:
-        return f"{label}, unique for each row{missing}."
+        return f"{label}{in_unit}, unique for each row{missing}."
     if profile.foreign_key:
         return f"{label}, refers to {profile.foreign_key}{missing}."
     if classification.is_enum:
         values = ", ".join(profile.samples)
         return f"{label}, one of {profile.distinct} values ({values}){missing}."
     examples = ", ".join(profile.samples[:3])
-    return f"{label}, {profile.distinct:,} distinct values such as {examples}{missing}."
+    return f"{label}{in_unit}, {profile.distinct:,} distinct values such as {examples}{missing}."
+
+
+def sentence_case(phrase: str) -> str:
+    # Not str.capitalize(), which would write GDP as Gdp.
+    return phrase[:1].upper() + phrase[1:]
+
+
+def glossed(phrase: str) -> str:
+    """A phrase with its first acronym spelled out: GDP (gross domestic product)."""
+    for short, long in vocabulary.GLOSSARY.items():
+        if short in phrase.split():
+            return phrase.replace(short, long, 1)
+    return phrase
+
+
+def readable(value: str | None) -> str:
+    """A number as a description says it (the samples keep it as stored)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if abs(number) >= 1000:
+        return f"{number:,.0f}"
+    if abs(number) >= 1:
+        return f"{number:,.2f}".rstrip("0").rstrip(".")
+    return f"{number:.3g}"
 
 
 @dataclass

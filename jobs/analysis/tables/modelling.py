@@ -8,10 +8,19 @@ Snowflake accept where possible; validating.py runs each one against the real da
 
 from __future__ import annotations
 
+from datetime import date
+
 import yaml
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from jobs.analysis.tables.classification import DIMENSION, FACT, TIME_DIMENSION
+from jobs.analysis.tables.classification import (
+    DIMENSION,
+    FACT,
+    SNAPSHOT,
+    SUM,
+    TIME_DIMENSION,
+    YEAR,
+)
 from jobs.analysis.tables.describing import ProfiledTable
 from jobs.analysis.tables.naming import (
     column_expr,
@@ -22,7 +31,6 @@ from jobs.analysis.tables.naming import (
     snowflake_type,
 )
 from jobs.analysis.tables.profiling import ColumnProfile
-from jobs.analysis.tables.warehouse import qualified_name
 
 SAMPLE_VALUES_SHOWN = 5
 
@@ -83,68 +91,168 @@ def table_entry(connection: BaseDatabaseWrapper, table: ProfiledTable) -> dict:
     return entry
 
 
+def logical_table(table: ProfiledTable) -> str:
+    """How verified queries name a table: its logical name after two underscores."""
+    return f"__{table.name}"
+
+
+def count_question(table: ProfiledTable) -> str:
+    """ "How many loan applications are there?", or, for a table named by what it is
+    about rather than what its rows are ("seattle weather"), "How many rows of seattle
+    weather are there?"."""
+    noun = humanize(table.schema.ref.table)
+    last = noun.split()[-1] if noun else ""
+    plural = last.endswith("s") and not last.endswith(("ss", "us", "is"))
+    return f"How many {noun} are there?" if plural else f"How many rows of {noun} are there?"
+
+
+def has_time(table: ProfiledTable) -> bool:
+    years = [p for p in table.columns_with_role(DIMENSION) if YEAR.search(logical_name(p.name))]
+    return bool(table.columns_with_role(TIME_DIMENSION) or years)
+
+
 def propose_metrics(connection, table: ProfiledTable) -> list[dict]:
+    """A count, then for each fact what adds up: SUM for amounts and counts, AVG (and
+    MIN, MAX) for levels, rates and coordinates, AVG and MAX for a snapshot in a table
+    over time (summing it across time means nothing). In logical names."""
     key = table.schema.primary_key
-    count_target = column_expr(connection, key[0]) if len(key) == 1 else "*"
+    count_target = logical_name(key[0]) if len(key) == 1 else "*"
     metrics = [
         {
             "name": f"{table.name}_count",
-            "synonyms": [f"number of {humanize(table.schema.ref.table)}"],
+            "synonyms": [f"number of {humanize(table.schema.ref.table)}", "row count"],
             "description": f"Number of rows in {table.schema.ref.label}.",
             "expr": f"COUNT({count_target})",
         }
     ]
+    over_time = has_time(table)
     for profile in table.columns_with_role(FACT):
-        expr = column_expr(connection, profile.name)
-        label = humanize(profile.name)
-        name = logical_name(profile.name)
-        if table.classifications[profile.name].summable:
+        name, label = logical_name(profile.name), humanize(profile.name)
+        aggregation = table.classifications[profile.name].aggregation
+        proposed = [("average", "AVG", f"Average {label} over rows where it is known.")]
+        if aggregation == SUM:
+            proposed.insert(0, ("total", "SUM", f"Sum of {label}."))
+        elif aggregation == SNAPSHOT and not over_time:
+            proposed.insert(0, ("total", "SUM", f"Sum of {label} across rows."))
+        elif aggregation == SNAPSHOT:
+            proposed.append(("highest", "MAX", f"Highest {label}; sum it only within one period."))
+        else:
+            proposed += [
+                ("lowest", "MIN", f"Lowest {label}."),
+                ("highest", "MAX", f"Highest {label}."),
+            ]
+        synonyms = {"total": "sum of", "average": "mean", "lowest": "minimum", "highest": "maximum"}
+        for prefix, function, description in proposed:
             metrics.append(
                 {
-                    "name": f"total_{name}",
-                    "synonyms": [f"sum of {label}"],
-                    "description": f"Sum of {label}.",
-                    "expr": f"SUM({expr})",
+                    "name": f"{prefix}_{name}",
+                    "synonyms": [f"{synonyms[prefix]} {label}", f"{prefix} {label}"],
+                    "description": description,
+                    "expr": f"{function}({name})",
                 }
             )
-        metrics.append(
-            {
-                "name": f"average_{name}",
-                "synonyms": [f"mean {label}", f"avg {label}"],
-                "description": f"Average {label} over rows where it is known.",
-                "expr": f"AVG({expr})",
-            }
-        )
     return metrics
 
 
 def propose_filters(connection, table: ProfiledTable) -> list[dict]:
+    """Useful subsets, in logical names: true flags, known values of a fact often
+    missing, the most recent year (or 12 months) in the data, the most frequent
+    category."""
     filters = []
     for profile in table.profiles:
-        role = table.classifications[profile.name].role
-        expr = column_expr(connection, profile.name)
-        label = humanize(profile.name)
+        classification = table.classifications[profile.name]
+        name, label = logical_name(profile.name), humanize(profile.name)
         if profile.category == "boolean":
             filters.append(
                 {
-                    "name": f"is_{logical_name(profile.name)}",
+                    "name": f"is_{name}",
                     "synonyms": [label],
                     "description": f"Rows where {label} is true.",
-                    "expr": f"{expr} = TRUE",
+                    "expr": f"{name} = TRUE",
                 }
             )
-        elif role == FACT and 0.01 <= profile.null_fraction <= 0.5:
+        elif classification.role == FACT and 0.01 <= profile.null_fraction <= 0.5:
             filters.append(
                 {
-                    "name": f"has_{logical_name(profile.name)}",
+                    "name": f"has_{name}",
                     "synonyms": [f"with {label}", f"{label} known"],
                     "description": (
                         f"Rows where {label} is recorded ({profile.null_fraction:.1%} are not)."
                     ),
-                    "expr": f"{expr} IS NOT NULL",
+                    "expr": f"{name} IS NOT NULL",
                 }
             )
+    filters += _recent_filters(table) + _frequent_filters(table)
     return filters
+
+
+def _recent_filters(table: ProfiledTable) -> list[dict]:
+    for profile in table.columns_with_role(TIME_DIMENSION):
+        latest = _as_date(profile.max)
+        if latest is None or _as_date(profile.min) == latest:
+            continue
+        since = (
+            latest.replace(year=latest.year - 1)
+            if (latest.month, latest.day) != (2, 29)
+            else (latest.replace(year=latest.year - 1, day=28))
+        )
+        name, label = logical_name(profile.name), humanize(profile.name)
+        return [
+            {
+                "name": f"last_12_months_of_{name}",
+                "synonyms": ["recent", "last year", "past 12 months"],
+                "description": (
+                    f"Rows whose {label} is in the last 12 months of the data "
+                    f"(after {since.isoformat()}, the latest being {latest.isoformat()})."
+                ),
+                "expr": f"{name} > '{since.isoformat()}'",
+            }
+        ]
+    for profile in table.columns_with_role(DIMENSION):
+        name = logical_name(profile.name)
+        if YEAR.search(name) and profile.max and profile.min != profile.max:
+            latest = int(float(profile.max))
+            return [
+                {
+                    "name": f"latest_{name}",
+                    "synonyms": ["most recent year", "latest"],
+                    "description": f"Rows of the latest {humanize(profile.name)} in the data.",
+                    "expr": f"{name} = {latest}",
+                }
+            ]
+    return []
+
+
+def _frequent_filters(table: ProfiledTable) -> list[dict]:
+    """The most frequent value of the first category whose top value is a real share of
+    the rows (a tenth at least), as a subset people ask about."""
+    for profile in table.columns_with_role(DIMENSION):
+        classification = table.classifications[profile.name]
+        if profile.category != "text" or not classification.is_enum or not profile.sample_counts:
+            continue
+        top, count = profile.samples[0], profile.sample_counts[0]
+        if count < profile.row_count / 10 or "'" in top:
+            continue
+        name, label = logical_name(profile.name), humanize(profile.name)
+        return [
+            {
+                "name": f"{name}_{logical_name(top)}",
+                "synonyms": [top.lower(), f"{label} {top}".lower()],
+                "description": (
+                    f"Rows whose {label} is {top}, the most frequent "
+                    f"({count / profile.row_count:.0%})."
+                ),
+                "expr": f"{name} = '{top}'",
+            }
+        ]
+    return []
+
+
+def _as_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except (TypeError, ValueError):
+        return None
 
 
 def propose_relationships(main: ProfiledTable, others: list[ProfiledTable]) -> list[dict]:
@@ -173,46 +281,53 @@ def propose_relationships(main: ProfiledTable, others: list[ProfiledTable]) -> l
 
 
 def propose_verified_queries(connection, table: ProfiledTable) -> list[dict]:
-    source = qualified_name(connection, table.schema.ref)
-    noun = humanize(table.schema.ref.table)
+    """Questions the model answers, with SQL in its logical names (Cortex Analyst reads
+    `FROM __table` and logical columns, never physical ones); each is checked by running
+    it with the logical names resolved (validating.py)."""
+    source = logical_table(table)
+    count = f"{table.name}_count"
     queries = [
         {
-            "name": f"{table.name}_count",
-            "question": f"How many {noun} are there?",
-            "sql": f"SELECT COUNT(*) AS {table.name}_count FROM {source}",
+            "name": count,
+            "question": count_question(table),
+            "sql": f"SELECT COUNT(*) AS {count} FROM {source}",
         }
     ]
     facts = [p for p in table.columns_with_role(FACT) if table.classifications[p.name].summable]
+    averaged = [p for p in table.columns_with_role(FACT) if p not in facts]
     enums = [
         p
         for p in table.columns_with_role(DIMENSION)
         if table.classifications[p.name].is_enum and not p.foreign_key
     ]
-    if facts and enums:
-        fact, dim = facts[0], enums[0]
-        f_expr, d_expr = column_expr(connection, fact.name), column_expr(connection, dim.name)
-        total = f"total_{logical_name(fact.name)}"
+    if (facts or averaged) and enums:
+        fact, dim = (facts or averaged)[0], enums[0]
+        fact_name, dim_name = logical_name(fact.name), logical_name(dim.name)
+        prefix, function = ("total", "SUM") if facts else ("average", "AVG")
+        measure = f"{prefix}_{fact_name}"
         queries.append(
             {
-                "name": f"{total}_by_{logical_name(dim.name)}",
-                "question": f"What is the total {humanize(fact.name)} by {humanize(dim.name)}?",
+                "name": f"{measure}_by_{dim_name}",
+                "question": f"What is the {prefix} {humanize(fact.name)} by {humanize(dim.name)}?",
                 "sql": (
-                    f"SELECT {d_expr}, SUM({f_expr}) AS {total} FROM {source} "
-                    f"GROUP BY {d_expr} ORDER BY {total} DESC"
+                    f"SELECT {dim_name}, {function}({fact_name}) AS {measure} FROM {source} "
+                    f"GROUP BY {dim_name} ORDER BY {measure} DESC"
                 ),
             }
         )
     times = table.columns_with_role(TIME_DIMENSION)
     if times:
-        time = times[0]
-        time_entry = _column_entry(connection, table, time)
-        month = month_expr(connection, time_entry["expr"])
+        time_name = logical_name(times[0].name)
+        month = month_expr(connection, time_name)
         queries.append(
             {
-                "name": f"{table.name}_per_month_by_{logical_name(time.name)}",
-                "question": f"How many {noun} were there each month, by {humanize(time.name)}?",
+                "name": f"{table.name}_per_month_by_{time_name}",
+                "question": (
+                    f"How many rows of {humanize(table.schema.ref.table)} were there each "
+                    f"month, by {humanize(times[0].name)}?"
+                ),
                 "sql": (
-                    f"SELECT {month} AS month, COUNT(*) AS {table.name}_count FROM {source} "
+                    f"SELECT {month} AS month, COUNT(*) AS {count} FROM {source} "
                     f"GROUP BY {month} ORDER BY month"
                 ),
             }
@@ -230,7 +345,11 @@ def build_model(
         "name": f"{main.name}_model",
         "description": (
             f"Semantic model of {main.schema.ref.label}"
-            + (f" and {len(related)} related table(s)" if related else "")
+            + (
+                f" and {len(related)} related table{'s' if len(related) > 1 else ''}"
+                if related
+                else ""
+            )
             + ", generated from a profile of the data."
         ),
         "tables": [table_entry(connection, table) for table in [main, *related]],

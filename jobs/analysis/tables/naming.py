@@ -6,6 +6,7 @@ import re
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from jobs.analysis.tables import vocabulary
 from jobs.analysis.tables.profiling import ColumnProfile
 
 RESERVED = frozenset(
@@ -16,15 +17,16 @@ RESERVED = frozenset(
     primary qualify references revoke right row rows select set some start table then to
     trigger true union unique update using values when where with""".split()  # noqa: SIM905
 )
-ABBREVIATIONS = {
-    "amt": "amount", "cd": "code", "dt": "date", "no": "number", "nbr": "number",
-    "num": "number", "pct": "percent", "qty": "quantity", "yr": "year", "dti": "debt to income",
-    "lei": "legal entity identifier", "id": "identifier", "fips": "FIPS", "avg": "average",
-}  # fmt: skip
+
+
+def _snake(name: str) -> str:
+    # camelCase and digits after letters become words of their own: gdpPercap, pop2007.
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])", "_", name)
 
 
 def logical_name(name: str) -> str:
-    cleaned = re.sub(r"[^0-9a-zA-Z_]+", "_", name).strip("_").lower() or "column"
+    cleaned = re.sub(r"[^0-9a-zA-Z_]+", "_", _snake(name)).strip("_").lower() or "column"
+    cleaned = re.sub(r"_+", "_", cleaned)
     if cleaned[0].isdigit():
         cleaned = f"c_{cleaned}"
     if cleaned in RESERVED:
@@ -39,25 +41,54 @@ def column_expr(connection: BaseDatabaseWrapper, name: str) -> str:
 
 
 def words(name: str) -> list[str]:
-    return [word for word in re.split(r"[^0-9a-zA-Z]+", name.lower()) if word]
+    """The words of a name as written: `gdpPercap` is gdp, percap."""
+    return [word for word in re.split(r"[^0-9a-zA-Z]+", _snake(name).lower()) if word]
+
+
+def meaning(name: str) -> list[str]:
+    """The words a name stands for, abbreviations and phrases expanded:
+    `lifeExp` is life expectancy, `gdpPercap` GDP per capita, `amt_usd` amount usd."""
+    parts, expanded, index = words(name), [], 0
+    while index < len(parts):
+        pair = tuple(parts[index : index + 2])
+        if pair in vocabulary.PHRASES:
+            expanded.append(vocabulary.PHRASES[pair])
+            index += 2
+            continue
+        expanded.append(vocabulary.ABBREVIATIONS.get(parts[index], parts[index]))
+        index += 1
+    return " ".join(expanded).split()
 
 
 def humanize(name: str) -> str:
-    return " ".join(words(name))
+    return " ".join(meaning(name))
+
+
+def unit(name: str) -> str | None:
+    """The unit a name's last word gives (`price_usd`, `tmax_c`), if any."""
+    parts = words(name)
+    return vocabulary.UNITS.get(parts[-1]) if len(parts) > 1 else None
 
 
 def synonyms_for(name: str) -> list[str]:
-    parts = words(name)
-    candidates = [" ".join(parts), " ".join(ABBREVIATIONS.get(part, part) for part in parts)]
-    trailing = {"id", "code", "cd", "key", "no", "nbr", "num", "number", "1"}
-    if len(parts) > 1 and parts[-1] in trailing:
-        candidates.append(" ".join(parts[:-1]))
-    seen, result = {name.lower()}, []
+    """Other names for a column or table: as written, expanded, without a trailing id
+    word, and the vocabulary's synonyms of its words; never the name itself."""
+    parts, expanded = words(name), meaning(name)
+    phrase = " ".join(expanded)
+    candidates = [" ".join(parts), phrase]
+    trailing = {"id", "identifier", "code", "key", "number", "1"}
+    if len(expanded) > 1 and expanded[-1] in trailing:
+        candidates.append(" ".join(expanded[:-1]))
+    candidates += vocabulary.SYNONYMS.get(phrase, [])
+    for word in expanded:
+        candidates += [phrase.replace(word, other) for other in vocabulary.SYNONYMS.get(word, [])]
+    seen, result = {name.lower(), logical_name(name)}, []
     for candidate in candidates:
-        if candidate and candidate not in seen:
-            seen.add(candidate)
+        candidate = candidate.strip()
+        if candidate and candidate.lower() not in seen:
+            seen.add(candidate.lower())
             result.append(candidate)
-    return result
+    return result[:6]
 
 
 def snowflake_type(profile: ColumnProfile, precision: int | None, scale: int | None) -> str:

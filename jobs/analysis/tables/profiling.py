@@ -43,7 +43,8 @@ def as_text(value) -> str | None:
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, float):
-        return repr(round(value, 6))
+        # The shortest text that reads back as the same number: the value as stored.
+        return repr(value)
     return str(value)
 
 
@@ -63,6 +64,8 @@ class ColumnProfile:
     sample_counts: list[int] = field(default_factory=list)
     date_text_format: str | None = None
     foreign_key: str | None = None
+    # The text column whose values this number stands for, one to one (a country's code).
+    codes_for: str | None = None
 
     @property
     def nulls(self) -> int:
@@ -152,6 +155,33 @@ def sample_column(table: TableSchema, profile: ColumnProfile) -> None:
     profile.samples = [as_text(value) for value, _ in rows]
     profile.sample_counts = [count for _, count in rows]
     profile.date_text_format = date_text_format(profile)
+
+
+def find_codes(table: TableSchema, profiles: list[ColumnProfile]) -> None:
+    """Mark the whole-number columns that are codes for a text column: as many distinct
+    values as it has, paired one to one in every row (a country and its numeric code,
+    whatever the code column is called). One query per candidate pair; candidates are
+    the pairs with equal distinct counts, so most tables need none."""
+    texts = [p for p in profiles if p.category == "text" and p.distinct and not p.unique]
+    numbers = [
+        p for p in profiles
+        if p.category == "integer" and not p.primary_key and p.distinct and not p.unique
+    ]  # fmt: skip
+    if not texts or not numbers:
+        return
+    connection = connection_for(table.ref)
+    source = qualified_name(connection, table.ref)
+    for number in numbers:
+        for text in texts:
+            if number.distinct != text.distinct:
+                continue
+            pair = f"{quote(connection, number.name)}, {quote(connection, text.name)}"
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT COUNT(*) FROM (SELECT DISTINCT {pair} FROM {source}) d")
+                (pairs,) = cursor.fetchone()
+            if pairs == number.distinct:
+                number.codes_for = text.name
+                break
 
 
 def date_text_format(profile: ColumnProfile) -> str | None:

@@ -22,32 +22,66 @@ class Check:
         return {"target": self.target, "sql": self.sql, "ok": self.ok, "detail": self.detail}
 
 
-def checks_for(connection, model: dict, sources: dict[str, str]) -> list[tuple[str, str]]:
-    """Every SQL statement that must run for the model to be usable, with what it proves."""
+COLUMN_KEYS = ("dimensions", "time_dimensions", "facts")
+
+
+def column_checks(model: dict, sources: dict[str, str]) -> list[tuple[str, str]]:
+    """Each column's expression, run on its physical table, with what it proves."""
     checks = []
     for table in model["tables"]:
-        source = sources[table["name"]]
-        for key in ("dimensions", "time_dimensions", "facts"):
+        for key in COLUMN_KEYS:
             for column in table.get(key, []):
                 checks.append(
                     (
                         f"{table['name']}.{column['name']}",
-                        f"SELECT COUNT({column['expr']}) FROM {source}",
+                        f"SELECT COUNT({column['expr']}) FROM {sources[table['name']]}",
                     )
                 )
+    return checks
+
+
+def logical_tables(model: dict, sources: dict[str, str], failed: set[str]) -> str:
+    """The model's logical tables as common table expressions: `__name`, with each
+    column that passed its check under its logical name. Run before a metric, a filter
+    or a verified query, they resolve its logical names the way Cortex Analyst does."""
+    parts = []
+    for table in model["tables"]:
+        columns = [
+            f"{column['expr']} AS {column['name']}"
+            for key in COLUMN_KEYS
+            for column in table.get(key, [])
+            if f"{table['name']}.{column['name']}" not in failed
+        ]
+        parts.append(
+            f"__{table['name']} AS (SELECT {', '.join(columns) or '1 AS one'} "
+            f"FROM {sources[table['name']]})"
+        )
+    return "WITH " + ", ".join(parts)
+
+
+def logical_checks(model: dict, sources: dict[str, str], failed: set[str]) -> list[tuple[str, str]]:
+    """Every metric, filter and verified query, in the model's logical names, run
+    against the logical tables, with what each proves."""
+    with_tables = logical_tables(model, sources, failed)
+    checks = []
+    for table in model["tables"]:
+        logical = f"__{table['name']}"
         for metric in table.get("metrics", []):
             checks.append(
-                (f"{table['name']}.{metric['name']}", f"SELECT {metric['expr']} FROM {source}")
+                (
+                    f"{table['name']}.{metric['name']}",
+                    f"{with_tables} SELECT {metric['expr']} FROM {logical}",
+                )
             )
         for item in table.get("filters", []):
             checks.append(
                 (
                     f"{table['name']}.{item['name']}",
-                    f"SELECT COUNT(*) FROM {source} WHERE {item['expr']}",
+                    f"{with_tables} SELECT COUNT(*) FROM {logical} WHERE {item['expr']}",
                 )
             )
     for query in model.get("verified_queries", []):
-        checks.append((f"verified query {query['name']}", query["sql"]))
+        checks.append((f"verified query {query['name']}", f"{with_tables} {query['sql']}"))
     return checks
 
 
