@@ -255,3 +255,47 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class ConnectionQuerySet(models.QuerySet):
+    def for_user(self, user) -> ConnectionQuerySet:
+        """The connections staff let this user model: named, or through a group."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(models.Q(users=user) | models.Q(groups__in=user.groups.all())).distinct()
+
+
+class Connection(models.Model):
+    """A user's database that semantic models may profile. Its URL, credentials and all,
+    is stored encrypted (jobs/secrets.py) and never shown back; `location` is what
+    people see of it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    vendor = models.CharField(max_length=30)
+    secret_url = models.TextField()
+    location = models.CharField(max_length=300, help_text="Host and database, no credentials.")
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="connections",
+        help_text="Users who may model this database's tables.",
+    )  # fmt: skip
+    groups = models.ManyToManyField(
+        "auth.Group", blank=True, related_name="connections",
+        help_text="Groups whose members may model this database's tables.",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+    tested_at = models.DateTimeField(null=True, blank=True)
+    test_ok = models.BooleanField(null=True)
+    test_message = models.TextField(blank=True)
+
+    objects = ConnectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.location})"
+
+    @property
+    def key(self) -> str:
+        """How table keys name this connection: `c<id>:<schema>.<table>`."""
+        return f"c{self.pk}"

@@ -62,6 +62,16 @@ if PRODUCTION:
         raise ImproperlyConfigured("DEBUG must be off in production.")
 elif not SECRET_KEY:
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
+# Encrypts the credentials of users' databases at rest (jobs/secrets.py). Production needs
+# its own, kept apart from SECRET_KEY; development derives one.
+CONNECTION_KEY = env_str("CONNECTION_KEY")
+if PRODUCTION and not CONNECTION_KEY:
+    raise ImproperlyConfigured(
+        "CONNECTION_KEY must be set in production: it encrypts database credentials."
+    )
+CONNECTION_KEY = CONNECTION_KEY or f"connections:{SECRET_KEY}"
+# Profiling a user's database: at most this long per statement, in a read-only session.
+CONNECTION_STATEMENT_TIMEOUT_SECONDS = env_int("CONNECTION_STATEMENT_TIMEOUT_SECONDS", 60)
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1],testserver"

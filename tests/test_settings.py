@@ -45,6 +45,7 @@ PRODUCTION = {"APP_ENV": "production", "DATABASE_URL": "postgres://u@db.invalid/
     [
         ({}, "SECRET_KEY must be set in production."),
         ({"SECRET_KEY": "s" * 50, "DEBUG": "true"}, "DEBUG must be off in production."),
+        ({"SECRET_KEY": "s" * 50}, "CONNECTION_KEY must be set in production"),
     ],
 )
 def test_production_refuses_to_start_unsafe(env, message):
@@ -59,6 +60,7 @@ def test_on_railway_it_is_production_and_trusts_its_own_domain():
         RAILWAY_ENVIRONMENT_NAME="production",
         RAILWAY_PUBLIC_DOMAIN="jobs.up.railway.app",
         SECRET_KEY="s" * 50,
+        CONNECTION_KEY="c" * 50,
         DATABASE_URL="postgres://u@db.invalid/x",
     )
 
@@ -101,7 +103,13 @@ def test_production_logs_one_json_object_per_job_event(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", script],
         cwd=ROOT,
-        env={**os.environ, **PRODUCTION, "SECRET_KEY": "s" * 50, "DEBUG": "false"},
+        env={
+            **os.environ,
+            **PRODUCTION,
+            "SECRET_KEY": "s" * 50,
+            "DEBUG": "false",
+            "CONNECTION_KEY": "c" * 50,
+        },  # fmt: skip
         capture_output=True,
         text=True,
         timeout=60,
@@ -137,7 +145,8 @@ def test_check_deploy_is_clean_with_the_documented_production_variables():
     for name in ("DEBUG", "SECRET_KEY", "APP_ENV", "ALLOWED_HOSTS", "EMAIL_HOST"):
         clean.pop(name, None)
     secret = secrets.token_urlsafe(50)
-    env = {**clean, **PRODUCTION, "SECRET_KEY": secret, "ALLOWED_HOSTS": "jobs.example.com"}
+    env = {**clean, **PRODUCTION, "SECRET_KEY": secret, "ALLOWED_HOSTS": "jobs.example.com",
+           "CONNECTION_KEY": secrets.token_urlsafe(32)}  # fmt: skip
 
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -219,6 +228,7 @@ def test_in_production_the_web_command_serves_https_only_with_its_static_files(
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("RAILWAY_", "DJANGO"))},
         "APP_ENV": "production", "DEBUG": "false", "SECRET_KEY": "s" * 60,
+        "CONNECTION_KEY": "c" * 40,
         "DATABASE_URL": database_url(), "ALLOWED_HOSTS": "127.0.0.1",
         "PORT": str(port), "WEB_CONCURRENCY": "1", "PATH": venv_path(),
         "STATIC_ROOT": str(tmp_path / "static"), "HEALTH_REQUIRE_WORKER": "false",

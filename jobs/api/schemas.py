@@ -95,3 +95,23 @@ class StatsOut(Schema):
     success_rate: float | None = Field(
         description="Succeeded among succeeded and failed jobs; null before any ended so."
     )
+
+
+class ConnectionOut(Schema):
+    id: int
+    name: str
+    vendor: str = Field(description="postgresql, mysql (MySQL or MariaDB), sqlite, ...")
+    location: str = Field(description="Host and database; credentials are never shown.")
+    tables_url: str
+
+
+class TableOut(Schema):
+    key: str = Field(description="What `POST /api/jobs` takes in `params.tables`.")
+    schema_name: str = Field(alias="schema")
+    table: str
+    rows: int = Field(description="The database's own estimate, not a count.")
+
+
+class ConnectionTablesOut(Schema):
+    connection: ConnectionOut
+    tables: list[TableOut]

@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 
 from jobs.api import errors
 from jobs.api.auth import SessionAuth, TokenAuth
+from jobs.api.connection_endpoints import router as connections_router
 from jobs.api.endpoints import router
 from jobs.api.errors import JsonOnlyParser, error_response
 
@@ -36,6 +37,7 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("", router)
+api.add_router("", connections_router)
 
 
 def _content_length(request: HttpRequest) -> int:

@@ -14,6 +14,7 @@ from django.db.models.functions import Cast, Left
 
 from jobs.engine.registry import kind_choices
 from jobs.models import ApiToken, Job, JobCheckpoint, JobEvent
+from jobs.ops import admin_connections  # noqa: F401  (registers the connections' admin)
 from jobs.ops.admin_actions import JobActions
 from jobs.ops.admin_columns import JobColumns
 from jobs.ops.pagination import EstimatedCountPaginator

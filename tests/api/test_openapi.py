@@ -19,6 +19,8 @@ EXPECTED = {
     ("/api/jobs/{job_id}/cancel", "post"),
     ("/api/jobs/{job_id}/retry", "post"),
     ("/api/stats", "get"),
+    ("/api/connections", "get"),
+    ("/api/connections/{connection_id}/tables", "get"),
 }
 
 

@@ -1,0 +1,156 @@
+"""Users' databases, reached through SQLAlchemy: a URL checked and opened read-only with
+a statement timeout (dialects/), its schemas and tables listed by SQLAlchemy's inspector
+with the catalog's row estimates. Errors come back as one readable line, never with the
+URL or its password."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from dataclasses import dataclass
+
+import sqlalchemy
+from django.apps import apps
+from django.conf import settings
+from sqlalchemy.engine import URL, make_url
+
+from jobs.analysis.tables import dialects
+
+
+class ConnectionFailed(Exception):
+    """A user's database that cannot be used, with a message fit for a page."""
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    schema: str
+    name: str
+    rows: int
+
+
+def parse(url: str) -> tuple[URL, object]:
+    """The URL as SQLAlchemy reads it, with our driver, and its dialect module."""
+    try:
+        parsed = make_url(url.strip())
+    except (sqlalchemy.exc.ArgumentError, ValueError):
+        raise ConnectionFailed(
+            "That is not a database URL; write it as dialect://user:password@host:port/"
+            "database, or sqlite:////path/to/file.db."
+        ) from None
+    try:
+        dialect = dialects.for_scheme(parsed.drivername)
+    except dialects.UnsupportedDatabase as exc:
+        raise ConnectionFailed(str(exc)) from None
+    parsed = parsed.set(drivername=dialect.DRIVER)
+    if dialect is dialects.sqlite:
+        if not parsed.database:
+            raise ConnectionFailed("A SQLite URL names a file: sqlite:////path/to/file.db.")
+        parsed = dialect.read_only(parsed)
+    return parsed, dialect
+
+
+def location(url: str) -> str:
+    """Host, port and database: what people may see of a connection."""
+    parsed, _ = parse(url)
+    where = parsed.host or ""
+    if parsed.port:
+        where += f":{parsed.port}"
+    database = (parsed.database or "").removeprefix("file:")
+    return f"{parsed.get_backend_name()} {where}/{database}".replace(" /", " ", 1)
+
+
+def vendor(url: str) -> str:
+    return parse(url)[0].get_backend_name()
+
+
+@functools.lru_cache(maxsize=32)
+def _engine(url: str) -> sqlalchemy.Engine:
+    parsed, dialect = parse(url)
+    options = {"connect_args": dialect.connect_args(settings.CONNECTION_STATEMENT_TIMEOUT_SECONDS)}
+    if dialect is dialects.sqlite:
+        # A file is opened for each use: one deleted or replaced is seen at once.
+        options["poolclass"] = sqlalchemy.pool.NullPool
+    else:
+        options |= {"pool_pre_ping": True, "pool_size": 2}
+    return sqlalchemy.create_engine(parsed, **options)
+
+
+def dispose_all() -> None:
+    """Close every pooled connection to users' databases (tests, shutdown)."""
+    for engine in [_engine(url) for url in _engines_opened]:
+        engine.dispose()
+    _engines_opened.clear()
+    _engine.cache_clear()
+
+
+_engines_opened: set[str] = set()
+
+
+@contextlib.contextmanager
+def connect(url: str):
+    """A read-only session on the user's database, with the statement timeout."""
+    _, dialect = parse(url)
+    _engines_opened.add(url)
+    try:
+        with _engine(url).connect() as connection:
+            dialect.begin(connection, settings.CONNECTION_STATEMENT_TIMEOUT_SECONDS)
+            yield connection
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        raise ConnectionFailed(readable(exc, url)) from None
+
+
+def readable(exc: Exception, url: str) -> str:
+    """The driver's first line, without anything of the URL's credentials."""
+    original = getattr(exc, "orig", None) or exc
+    message = str(original).strip().splitlines()[0] if str(original).strip() else type(exc).__name__
+    password = make_url(url).password if "://" in url else None
+    if password:
+        message = message.replace(str(password), "***")
+    return f"The database did not answer as expected: {message}"[:300]
+
+
+def check(url: str) -> str:
+    """Connect and ask for the server's version: a readable line, or ConnectionFailed."""
+    with connect(url) as connection:
+        connection.execute(sqlalchemy.text("SELECT 1"))
+        version = connection.dialect.server_version_info or ()
+        name = (
+            "mariadb"
+            if getattr(connection.dialect, "is_mariadb", False)
+            else (connection.dialect.name)
+        )
+    return f"Connected: {name} {'.'.join(str(part) for part in version)}".strip()
+
+
+def _app_tables() -> set[str]:
+    """The app's own tables, never offered, whichever database they sit in."""
+    names = {model._meta.db_table for model in apps.get_models(include_auto_created=True)}
+    return names | {"django_migrations", "jobs_cache"}
+
+
+def schemas(url: str) -> list[str]:
+    _, dialect = parse(url)
+    with connect(url) as connection:
+        found = sqlalchemy.inspect(connection).get_schema_names()
+    return sorted(s for s in found if s not in dialect.SYSTEM_SCHEMAS)
+
+
+def tables(url: str, schema: str | None = None) -> list[TableInfo]:
+    """The tables (and views) of one schema, or of every schema, with row estimates."""
+    _, dialect = parse(url)
+    hidden = _app_tables()
+    found = []
+    with connect(url) as connection:
+        inspector = sqlalchemy.inspect(connection)
+        names = [schema] if schema else [
+            s for s in inspector.get_schema_names() if s not in dialect.SYSTEM_SCHEMAS
+        ]  # fmt: skip
+        for name in names:
+            estimates = dialect.row_estimates(connection, name)
+            listed = inspector.get_table_names(schema=name) + inspector.get_view_names(schema=name)
+            found += [
+                TableInfo(name, table, estimates.get(table, 0))
+                for table in sorted(set(listed))
+                if table not in hidden
+            ]
+    return found
