@@ -4,10 +4,10 @@ for choosing what a semantic-model job profiles."""
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.urls import reverse
 from ninja import Query, Router
 
 from jobs.analysis.tables import connections
+from jobs.api import serializers
 from jobs.api.endpoints import AUTH_ERRORS
 from jobs.api.errors import ApiError
 from jobs.api.schemas import ConnectionOut, ConnectionTablesOut, ErrorOut
@@ -17,16 +17,6 @@ router = Router(tags=["connections"])
 NO_SUCH_CONNECTION = "No such connection."
 
 
-def _out(connection: Connection) -> dict:
-    return {
-        "id": connection.pk,
-        "name": connection.name,
-        "vendor": connection.vendor,
-        "location": connection.location,
-        "tables_url": reverse("api:connection_tables", args=[connection.pk]),
-    }
-
-
 @router.get(
     "/connections",
     url_name="connections",
@@ -34,7 +24,7 @@ def _out(connection: Connection) -> dict:
     summary="List the databases you may model",
 )
 def list_connections(request: HttpRequest):
-    return [_out(c) for c in Connection.objects.for_user(request.user)]
+    return [serializers.connection_summary(c) for c in Connection.objects.for_user(request.user)]
 
 
 @router.get(
@@ -59,7 +49,7 @@ def list_tables(
     except connections.ConnectionFailed as exc:
         raise ApiError(502, str(exc)) from None
     return {
-        "connection": _out(connection),
+        "connection": serializers.connection_summary(connection),
         "tables": [
             {"key": connections.table_key(connection, t), "schema": t.schema, "table": t.name,
              "rows": t.rows}

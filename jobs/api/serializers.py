@@ -1,4 +1,5 @@
-"""Jobs and counts as the API shows them: plain dicts shaped like `schemas.py`."""
+"""Jobs, counts and connections as the API shows them: plain dicts shaped like
+`schemas.py`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django.urls import reverse
 
 from jobs.engine import dispatch
 from jobs.engine.registry import all_kinds, get_kind, stage_states
-from jobs.models import Job
+from jobs.models import Connection, Job
 
 
 def job_summary(job: Job) -> dict:
@@ -58,4 +59,14 @@ def user_stats(user) -> dict:
         "by_kind": by_kind,
         "active": sum(by_status[status] for status in Job.ACTIVE_STATUSES),
         "success_rate": by_status[Job.Status.SUCCEEDED] / ended if ended else None,
+    }
+
+
+def connection_summary(connection: Connection) -> dict:
+    return {
+        "id": connection.pk,
+        "name": connection.name,
+        "vendor": connection.vendor,
+        "location": connection.location,
+        "tables_url": reverse("api:connection_tables", args=[connection.pk]),
     }
