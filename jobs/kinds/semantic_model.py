@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.template.defaultfilters import pluralize
 
 from jobs.analysis.tables import describing, modelling, profiling, validating, warehouse
 from jobs.analysis.tables.classification import SKIPPED, classify
 from jobs.analysis.tables.describing import ProfiledTable
+from jobs.analysis.tables.external import ConnectionFailed
 from jobs.analysis.tables.warehouse import TableRef
 from jobs.engine.context import JobContext, JobError
 from jobs.engine.registry import Download, JobKind, Stage
 from jobs.kinds.asking import engine_name, stream_into
+from jobs.models import Connection
 from jobs.provider import chat as ai
 
 
@@ -23,9 +26,12 @@ class SemanticModelForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # A user's connections by their names; the configured databases by their aliases.
+        names = {c.key: c.name for c in Connection.objects.for_user(user)} if user else {}
         grouped: dict[str, list[tuple[str, str]]] = {}
-        for ref in warehouse.list_all_tables():
-            grouped.setdefault(f"{ref.database} · {ref.schema}", []).append((ref.key, ref.label))
+        for ref in warehouse.list_all_tables(user):
+            database = names.get(ref.database, ref.database)
+            grouped.setdefault(f"{database} · {ref.schema}", []).append((ref.key, ref.label))
         self.fields["table"].choices = [("", "Choose a table…"), *grouped.items()]
 
     def to_params(self) -> dict:
@@ -58,9 +64,18 @@ def run_checks(ctx, connection, statements, *, start: float, until: float) -> li
 
 
 def run(ctx: JobContext, params: dict) -> dict:
+    try:
+        return _model(ctx, params)
+    except ConnectionFailed as exc:
+        # A user's database that stopped answering may answer again: retried.
+        raise JobError(str(exc), retryable=True) from None
+
+
+def _model(ctx: JobContext, params: dict) -> dict:
     ref = TableRef(params["database"], params["schema"], params["table"])
     ctx.stage("reading_schema", f"Reading the schema of {ref.label}…")
-    if not warehouse.is_available(ref):
+    owner = get_user_model().objects.get(pk=ctx.owner_id)
+    if not warehouse.is_available(ref, owner):
         raise JobError(f"The table {ref.label} no longer exists or may not be profiled.")
     main = warehouse.describe_table(ref)
     related = [
@@ -68,7 +83,7 @@ def run(ctx: JobContext, params: dict) -> dict:
         for target in sorted(
             {TableRef(ref.database, fk.ref_schema, fk.ref_table) for fk in main.foreign_keys}
         )
-        if target != ref and warehouse.is_available(target)
+        if target != ref and warehouse.is_available(target, owner)
     ]
     schemas = [main, *related]
     ctx.progress(

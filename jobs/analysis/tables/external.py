@@ -154,3 +154,41 @@ def tables(url: str, schema: str | None = None) -> list[TableInfo]:
                 if table not in hidden
             ]
     return found
+
+
+class _Ops:
+    """Identifiers in ANSI double quotes, which Snowflake reads too (MySQL and MariaDB
+    profiling cursors are set to ANSI_QUOTES: dialects/mysql.py)."""
+
+    def quote_name(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+
+class Session:
+    """A user's database as the profiling code uses a database connection (Django's):
+    `vendor`, `ops.quote_name`, `cursor()` (a DB-API cursor on a read-only session with
+    the statement timeout), `settings_dict["NAME"]` and `alias`. A failing statement
+    raises ConnectionFailed, readable and without credentials."""
+
+    def __init__(self, url: str, alias: str):
+        parsed, dialect = parse(url)
+        engine = _engine(url)
+        self.url, self.alias, self.vendor = url, alias, dialect.VENDOR
+        self.ops = _Ops()
+        database = (parsed.database or "").removeprefix("file:")
+        self.settings_dict = {"NAME": database}
+        self._errors = engine.dialect.loaded_dbapi.Error
+        self._prepare = getattr(dialect, "prepare_cursor", None)
+
+    @contextlib.contextmanager
+    def cursor(self):
+        with connect(self.url) as connection:
+            cursor = connection.connection.cursor()
+            try:
+                if self._prepare:
+                    self._prepare(cursor)
+                yield cursor
+            except self._errors as exc:
+                raise ConnectionFailed(readable(exc, self.url)) from None
+            finally:
+                cursor.close()

@@ -123,6 +123,10 @@ def date_expr(connection: BaseDatabaseWrapper, expr: str, layout: str, category:
                 f"SUBSTR({text}, 7, 2))"
             )
         return f"DATE(REPLACE({text}, '/', '-'))"
+    if connection.vendor == "mysql":
+        text = expr if category == "text" else f"CAST({expr} AS CHAR)"
+        pattern = layout.replace("YYYY", "%Y").replace("MM", "%m").replace("DD", "%d")
+        return f"STR_TO_DATE({text}, '{pattern}')"
     text = expr if category == "text" else f"CAST({expr} AS VARCHAR)"
     return f"TO_DATE({text}, '{layout}')"
 
@@ -130,4 +134,6 @@ def date_expr(connection: BaseDatabaseWrapper, expr: str, layout: str, category:
 def month_expr(connection: BaseDatabaseWrapper, expr: str) -> str:
     if connection.vendor == "sqlite":
         return f"STRFTIME('%Y-%m', {expr})"
+    if connection.vendor == "mysql":
+        return f"DATE_FORMAT({expr}, '%Y-%m-01')"
     return f"DATE_TRUNC('month', {expr})"

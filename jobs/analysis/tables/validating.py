@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db import transaction
-
 from jobs.analysis.tables.naming import RESERVED
 from jobs.analysis.tables.profiling import run_check
+from jobs.analysis.tables.warehouse import savepoint
 
 
 @dataclass
@@ -105,7 +104,7 @@ def validate_names(model: dict) -> list[Check]:
 def run_statement(connection, target: str, sql: str) -> Check:
     try:
         # A savepoint, so one failing statement cannot poison an outer transaction.
-        with transaction.atomic(using=connection.alias):
+        with savepoint(connection):
             rows = run_check(connection, sql)
     except Exception as exc:
         return Check(

@@ -1,19 +1,28 @@
 """The databases a semantic-model job may profile, and what their tables look like.
 
-The connected databases are Django database aliases (settings.SEMANTIC_MODEL_DATABASES).
-The app's own tables (users, sessions, jobs, the task queue) are never offered, even
-when the app's database is the connected one: their rows are not for profiling.
+Two kinds: Django database aliases that staff configure for everyone
+(settings.SEMANTIC_MODEL_DATABASES), and users' databases added as connections
+(jobs/analysis/tables/connections.py), named `c<id>` in table keys and reached through
+SQLAlchemy (external.py) by the users staff gave them to. The app's own tables (users,
+sessions, jobs, the task queue) are never offered, even when the app's database is the
+connected one: their rows are not for profiling.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 
+import sqlalchemy
 from django.apps import apps
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+from jobs.analysis.tables import connections as stored
+from jobs.analysis.tables import external
+from jobs.models import Connection
 
 SQLITE_SCHEMA = "main"
 
@@ -73,8 +82,37 @@ class TableSchema:
         return [column.name for column in self.columns if column.primary_key]
 
 
-def connection_for(ref: TableRef) -> BaseDatabaseWrapper:
-    return connections[ref.database]
+CONNECTION_ALIAS = re.compile(r"c(\d+)")
+
+
+def connection_id(database: str) -> int | None:
+    """The id of the user's connection a table key names (`c12`), or None for an alias."""
+    match = CONNECTION_ALIAS.fullmatch(database)
+    return int(match.group(1)) if match else None
+
+
+def _stored_connection(database: str, user=None):
+    connections_ = Connection.objects.all() if user is None else Connection.objects.for_user(user)
+    return connections_.filter(pk=connection_id(database)).first()
+
+
+def connection_for(ref: TableRef):
+    """What the profiling runs its SQL on: Django's connection for an alias, a read-only
+    SQLAlchemy session (with the same few methods) for a user's connection."""
+    if connection_id(ref.database) is None:
+        return connections[ref.database]
+    connection = _stored_connection(ref.database)
+    if connection is None:
+        raise external.ConnectionFailed("The connection to that database was removed.")
+    return external.Session(stored.url_of(connection), ref.database)
+
+
+def savepoint(connection):
+    """A savepoint on Django's connections, so one failing check spoils nothing else; a
+    user's database gets a session of its own for each statement anyway."""
+    if isinstance(connection, external.Session):
+        return contextlib.nullcontext()
+    return transaction.atomic(using=connection.alias)
 
 
 def quote(connection: BaseDatabaseWrapper, name: str) -> str:
@@ -133,12 +171,30 @@ def list_tables(database: str) -> list[TableRef]:
     raise NotImplementedError(f"Profiling {connection.vendor} databases is not supported.")
 
 
-def list_all_tables() -> list[TableRef]:
-    return [ref for alias in settings.SEMANTIC_MODEL_DATABASES for ref in list_tables(alias)]
+def connection_tables(connection) -> list[TableRef]:
+    return [
+        TableRef(connection.key, table.schema, table.name) for table in stored.tables_of(connection)
+    ]
 
 
-def is_available(ref: TableRef) -> bool:
-    return ref.database in settings.SEMANTIC_MODEL_DATABASES and ref in list_tables(ref.database)
+def list_all_tables(user=None) -> list[TableRef]:
+    """The tables of the configured databases, and of the user's connections that answer."""
+    found = [ref for alias in settings.SEMANTIC_MODEL_DATABASES for ref in list_tables(alias)]
+    if user is not None:
+        for connection in Connection.objects.for_user(user):
+            with contextlib.suppress(external.ConnectionFailed):
+                found += connection_tables(connection)
+    return found
+
+
+def is_available(ref: TableRef, user=None) -> bool:
+    """Whether the table exists and may be profiled (by this user, for a connection)."""
+    if connection_id(ref.database) is None:
+        return ref.database in settings.SEMANTIC_MODEL_DATABASES and ref in list_tables(
+            ref.database
+        )
+    connection = _stored_connection(ref.database, user)
+    return connection is not None and ref in connection_tables(connection)
 
 
 _CATEGORY_PATTERNS = [
@@ -162,6 +218,8 @@ def category_of(source_type: str) -> str:
 
 def describe_table(ref: TableRef) -> TableSchema:
     connection = connection_for(ref)
+    if isinstance(connection, external.Session):
+        return _describe_inspected(connection, ref)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             return _describe_postgresql(cursor, ref)
@@ -239,5 +297,37 @@ def _describe_sqlite(cursor, ref: TableRef) -> TableSchema:
     foreign_keys = [
         ForeignKey(column=row[3], ref_schema=SQLITE_SCHEMA, ref_table=row[2], ref_column=row[4])
         for row in cursor.fetchall()
+    ]
+    return TableSchema(ref=ref, columns=columns, foreign_keys=foreign_keys)
+
+
+def _describe_inspected(session: external.Session, ref: TableRef) -> TableSchema:
+    """A user's table as SQLAlchemy's inspector reads it, whatever the database."""
+    schema = None if session.vendor == "sqlite" else ref.schema
+    with external.connect(session.url) as connection:
+        inspector = sqlalchemy.inspect(connection)
+        found = inspector.get_columns(ref.table, schema=schema)
+        primary = set(inspector.get_pk_constraint(ref.table, schema=schema)["constrained_columns"])
+        foreign = inspector.get_foreign_keys(ref.table, schema=schema)
+        dialect = connection.dialect
+    columns = []
+    for column in found:
+        kind = column["type"]
+        source_type = str(kind.compile(dialect=dialect)).lower()
+        columns.append(
+            Column(
+                name=column["name"],
+                source_type=source_type,
+                category=category_of(source_type),
+                nullable=bool(column.get("nullable", True)) and column["name"] not in primary,
+                primary_key=column["name"] in primary,
+                precision=getattr(kind, "precision", None),
+                scale=getattr(kind, "scale", None),
+            )
+        )
+    foreign_keys = [
+        ForeignKey(column, fk.get("referred_schema") or ref.schema, fk["referred_table"], target)
+        for fk in foreign
+        for column, target in zip(fk["constrained_columns"], fk["referred_columns"], strict=False)
     ]
     return TableSchema(ref=ref, columns=columns, foreign_keys=foreign_keys)

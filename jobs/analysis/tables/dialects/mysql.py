@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+# As Django names its backend, which the profiling code asks.
+VENDOR = "mysql"
 SCHEMES = {"mysql", "mariadb"}
 DRIVER = "mysql+pymysql"
 SYSTEM_SCHEMAS = {"information_schema", "mysql", "performance_schema", "sys"}
@@ -19,6 +21,8 @@ def begin(connection, timeout: float) -> None:
         connection.execute(text(f"SET SESSION max_statement_time = {float(timeout)}"))
     else:
         connection.execute(text(f"SET SESSION max_execution_time = {int(timeout * 1000)}"))
+    # The server's own SQL mode: SQLAlchemy's reflection reads backquoted definitions.
+    connection.execute(text("SET SESSION sql_mode = @@GLOBAL.sql_mode"))
     connection.execute(text("SET SESSION TRANSACTION READ ONLY"))
     # The session's transactions are read-only from the next one on: start it now.
     connection.commit()
@@ -33,3 +37,9 @@ def row_estimates(connection, schema: str) -> dict[str, int]:
         {"schema": schema},
     )
     return {name: int(estimate) for name, estimate in rows}
+
+
+def prepare_cursor(cursor) -> None:
+    """For the profiling's own SQL: identifiers in double quotes, as the model writes
+    them for Snowflake too (`begin` sets the mode back for the next session)."""
+    cursor.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+# As Django names its backend, which the profiling code asks.
+VENDOR = "postgresql"
 SCHEMES = {"postgres", "postgresql", "pgsql"}
 DRIVER = "postgresql+psycopg2"
 SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_toast"}

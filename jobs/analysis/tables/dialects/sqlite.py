@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+# As Django names its backend, which the profiling code asks.
+VENDOR = "sqlite"
 SCHEMES = {"sqlite"}
 DRIVER = "sqlite+pysqlite"
 SYSTEM_SCHEMAS: set[str] = set()

@@ -1,0 +1,146 @@
+"""Semantic models of tables in users' databases, reached through connections: MariaDB,
+a SQLite file and PostgreSQL, with every expression, metric, filter and verified query
+run on the data with its logical names resolved."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date, timedelta
+
+import pymysql
+import pytest
+import yaml
+from django.test import Client
+
+from jobs.analysis.tables import connections, external
+from jobs.api import tokens
+from jobs.engine import running
+from jobs.models import Job
+from tests.conftest import database_url
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def close_pools():
+    yield
+    external.dispose_all()
+
+
+def readings(days: int = 400) -> list[tuple]:
+    start = date(2023, 1, 1)
+    return [
+        (start + timedelta(days=n), ["rain", "sun", "fog"][n % 3] if n % 5 else "rain",
+         round(5 + (n % 17) * 1.25, 2), round((n % 7) * 0.8, 1), 1000 + n)
+        for n in range(days)
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def mariadb_weather():
+    db = pymysql.connect(host="localhost", user="root", database="test")
+    with db.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS city_weather")
+        cursor.execute(
+            "CREATE TABLE city_weather (day DATE, weather VARCHAR(10), tempMax DOUBLE,"
+            " precipitation DOUBLE, stationRef INT)"
+        )
+        cursor.executemany("INSERT INTO city_weather VALUES (%s, %s, %s, %s, %s)", readings())
+    db.commit()
+    yield "mysql://root@localhost/test"
+    with db.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS city_weather")
+    db.commit()
+
+
+@pytest.fixture
+def sqlite_weather(tmp_path):
+    path = tmp_path / "weather.db"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE city_weather (day DATE, weather TEXT, tempMax REAL,"
+            " precipitation REAL, stationRef INTEGER)"
+        )
+        db.executemany(
+            "INSERT INTO city_weather VALUES (?, ?, ?, ?, ?)",
+            [(d.isoformat(), *rest) for d, *rest in readings()],
+        )
+    return f"sqlite:///{path}"
+
+
+def submit(user, key: str):
+    _, token = tokens.create(user, "tests")
+    api = Client(headers={"Authorization": f"Bearer {token}"})
+    body = json.dumps({"kind": "semantic_model", "params": {"table": key}})
+    return api.post("/api/jobs", body, content_type="application/json")
+
+
+def modelled(user, key: str) -> tuple[dict, Job]:
+    answer = submit(user, key)
+    assert answer.status_code == 202, answer.content
+    job = Job.objects.get(pk=answer.json()["id"])
+    running.run_queued_job(str(job.pk))
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    return yaml.safe_load(job.result["yaml"]), job
+
+
+@pytest.mark.parametrize("source", ["mariadb_weather", "sqlite_weather"])
+def test_a_table_of_a_users_database_is_modelled_and_checked(request, user, source):
+    url = request.getfixturevalue(source)
+    connection = connections.add(f"weather-{source}", url, users=[user])
+    schema = "test" if source == "mariadb_weather" else "main"
+
+    model, job = modelled(user, f"c{connection.pk}:{schema}.city_weather")
+
+    table = model["tables"][0]
+    assert table["base_table"]["table"] == "city_weather"
+    metrics = {m["name"]: m["expr"] for m in table["metrics"]}
+    assert metrics["total_precipitation"] == "SUM(precipitation)"
+    assert "total_temp_max" not in metrics and metrics["average_temp_max"] == "AVG(temp_max)"
+    roles = {c["name"]: role for role in ("dimensions", "time_dimensions", "facts")
+             for c in table.get(role, [])}  # fmt: skip
+    assert roles["day"] == "time_dimensions" and roles["station_ref"] == "dimensions"
+    # Identifiers quoted as Snowflake reads them, whatever the source.
+    exprs = {c["name"]: c["expr"] for role in ("facts",) for c in table[role]}
+    assert exprs["temp_max"] == '"tempMax"'
+    checks = job.result["checks"]
+    assert all(check["ok"] for check in checks), [c for c in checks if not c["ok"]]
+    assert sum(check["sql"].startswith("WITH __city_weather") for check in checks) >= 6
+    assert all("FROM __city_weather" in q["sql"] for q in model["verified_queries"])
+
+
+def test_postgresql_through_a_connection(user, demo_table):
+    connection = connections.add("warehouse", database_url(), users=[user])
+
+    model, job = modelled(user, f"c{connection.pk}:demo.loan_applications")
+
+    assert model["tables"][0]["base_table"]["schema"] == "demo"
+    assert job.result["summary"]["checks_failed"] == 0
+
+
+def test_nobody_else_can_model_a_connections_tables(user, sqlite_weather):
+    connection = connections.add("private", sqlite_weather, users=[user])
+
+    answer = submit(make_user("outsider"), f"c{connection.pk}:main.city_weather")
+
+    assert answer.status_code == 400
+    assert "valid choice" in json.dumps(answer.json())
+    assert not Job.objects.exists()
+
+
+def test_a_table_dropped_after_submitting_fails_clearly(user, tmp_path, sqlite_weather):
+    connection = connections.add("shrinking", sqlite_weather, users=[user])
+    answer = submit(user, f"c{connection.pk}:main.city_weather")
+    path = sqlite_weather.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE city_weather")
+
+    job = Job.objects.get(pk=answer.json()["id"])
+    running.run_queued_job(str(job.pk))
+    job.refresh_from_db()
+
+    assert job.status == Job.Status.FAILED
+    assert "main.city_weather no longer exists" in job.error
