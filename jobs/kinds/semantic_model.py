@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 
 from jobs.analysis.tables import describing, modelling, profiling, validating, warehouse
 from jobs.analysis.tables.classification import SKIPPED, classify
@@ -26,13 +27,21 @@ class SemanticModelForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # A user's connections by their names; the configured databases by their aliases.
-        names = {c.key: c.name for c in Connection.objects.for_user(user)} if user else {}
-        grouped: dict[str, list[tuple[str, str]]] = {}
-        for ref in warehouse.list_all_tables(user):
-            database = names.get(ref.database, ref.database)
-            grouped.setdefault(f"{database} · {ref.schema}", []).append((ref.key, ref.label))
-        self.fields["table"].choices = [("", "Choose a table…"), *grouped.items()]
+        # Checking a submission needs every table the user may choose; showing the empty
+        # form does not wait on the user's databases: their tables arrive by htmx
+        # (connection_table_choices), appended to the list.
+        connections_ = Connection.objects.for_user(user) if user else Connection.objects.none()
+        refs = warehouse.list_all_tables(user if self.is_bound else None)
+        if not self.is_bound and connections_.exists():
+            self.fields["table"].widget.attrs.update(
+                {"hx-get": reverse("jobs:connection_tables"), "hx-trigger": "load",
+                 "hx-swap": "beforeend"}
+            )  # fmt: skip
+            # Edit and run again: the job's own table is there at once.
+            chosen = self.initial.get("table")
+            if chosen and warehouse.connection_id(TableRef.parse(chosen).database) is not None:
+                refs.append(TableRef.parse(chosen))
+        self.fields["table"].choices = [("", "Choose a table…"), *group(refs, connections_)]
 
     def to_params(self) -> dict:
         return TableRef.parse(self.cleaned_data["table"]).as_params()
@@ -41,6 +50,29 @@ class SemanticModelForm(forms.Form):
     def initial_from(params: dict) -> dict:
         """The form filled in as for a job with these params (Edit and run again)."""
         return {"table": TableRef(params["database"], params["schema"], params["table"]).key}
+
+
+def group(refs: list[TableRef], connections_) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Tables by database and schema: a user's connections by their names."""
+    names = {c.key: c.name for c in connections_}
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for ref in refs:
+        database = names.get(ref.database, ref.database)
+        grouped.setdefault(f"{database} · {ref.schema}", []).append((ref.key, ref.label))
+    return list(grouped.items())
+
+
+def connection_table_choices(user) -> tuple[list, list[str]]:
+    """The tables of the user's connections, grouped, and a line for each connection that
+    did not answer (its name and why)."""
+    refs, failures = [], []
+    connections_ = list(Connection.objects.for_user(user))
+    for connection in connections_:
+        try:
+            refs += warehouse.connection_tables(connection)
+        except ConnectionFailed as exc:
+            failures.append(f"{connection.name}: {exc}")
+    return group(refs, connections_), failures
 
 
 STAGES = (

@@ -7,6 +7,7 @@ app_name = "jobs"
 urlpatterns = [
     path("jobs/", views.job_list, name="list"),
     path("jobs/new/", views.job_kinds, name="kinds"),
+    path("jobs/new/semantic_model/tables/", views.connection_tables, name="connection_tables"),
     path("jobs/new/<slug:kind>/", views.job_new, name="new"),
     path("jobs/<uuid:pk>/", views.job_detail, name="detail"),
     path("jobs/<uuid:pk>/status/", views.job_status, name="status"),

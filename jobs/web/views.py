@@ -31,6 +31,7 @@ from jobs.analysis.texts.documents import DocumentError
 from jobs.engine import dispatch, submitting, watching
 from jobs.engine.registry import all_kinds, get_kind, stage_states
 from jobs.engine.timeline import stage_times
+from jobs.kinds import semantic_model
 from jobs.models import Document, Job, JobEvent, Preferences
 from jobs.web import polling, shortcut
 from jobs.web.forms import (
@@ -117,6 +118,15 @@ def job_new(request: HttpRequest, kind: str) -> HttpResponse:
             return redirect(job)
     context = {"form": form, "kind": job_kind, "idempotency_key": key or uuid.uuid4()}
     return render(request, "jobs/job_new.html", context, status=status)
+
+
+@require_GET
+def connection_tables(request: HttpRequest) -> HttpResponse:
+    """The semantic-model form's tables from the user's own databases: option groups that
+    htmx appends to the table list once the page is shown."""
+    groups, failures = semantic_model.connection_table_choices(request.user)
+    context = {"groups": groups, "failures": failures}
+    return render(request, "jobs/partials/connection_tables.html", context)
 
 
 def idempotency_key(request: HttpRequest) -> str:

@@ -112,3 +112,22 @@ def test_a_job_submitted_and_cancelled_with_the_keyboard_alone(browser, live_ser
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELLED
     assert page.locator(".messages").count() == 0, "said once, by the page itself"
+
+
+def test_the_users_own_tables_arrive_in_the_form(browser, live_server, tmp_path):
+    import sqlite3
+
+    from jobs.analysis.tables import connections
+
+    owner = make_user("analyst")
+    path = tmp_path / "sales.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, amount REAL)")
+    connection = connections.add("sales-db", f"sqlite:///{path}", users=[owner])
+    page = log_in(browser, live_server.url, owner.username)
+
+    page.goto("/jobs/new/semantic_model/")
+
+    option = f"select[name=table] option[value='c{connection.pk}:main.orders']"
+    page.wait_for_selector(option, state="attached")
+    assert page.locator("select[name=table] optgroup[label='sales-db · main']").count() == 1

@@ -144,3 +144,28 @@ def test_a_table_dropped_after_submitting_fails_clearly(user, tmp_path, sqlite_w
 
     assert job.status == Job.Status.FAILED
     assert "main.city_weather no longer exists" in job.error
+
+
+def test_the_form_shows_at_once_and_fetches_the_users_tables_after(
+    alice_client, user, sqlite_weather, tmp_path
+):
+    connection = connections.add("shop-db", sqlite_weather, users=[user])
+    gone_path = tmp_path / "gone.db"
+    sqlite3.connect(gone_path).close()
+    connections.add("gone-db", f"sqlite:///{gone_path}", users=[user])
+    gone_path.unlink()
+    key = f"c{connection.pk}:main.city_weather"
+
+    page = alice_client.get("/jobs/new/semantic_model/").content.decode()
+    options = alice_client.get("/jobs/new/semantic_model/tables/").content.decode()
+    other = Client()
+    other.force_login(make_user("someone-else"))
+    theirs = other.get("/jobs/new/semantic_model/tables/").content.decode()
+    submitted = alice_client.post("/jobs/new/semantic_model/", {"table": key})
+
+    assert 'hx-get="/jobs/new/semantic_model/tables/"' in page and key not in page
+    assert '<optgroup label="shop-db · main">' in options and f'value="{key}"' in options
+    assert "<option disabled>gone-db: " in options
+    assert "optgroup" not in theirs
+    assert submitted.status_code == 302
+    assert Job.objects.get().params["database"] == f"c{connection.pk}"
