@@ -21,6 +21,7 @@ import argparse
 import csv
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -103,8 +104,6 @@ def main() -> None:
     sessions, users = out / "sessions.json", out / "users.json"
     make_sessions(args.pollers, sessions)
     table = make_users(users)
-    import subprocess
-
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT, env=environment(DEBUG="false"), check=True,

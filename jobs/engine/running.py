@@ -244,7 +244,9 @@ def conclude(job, context, status, *, result, error, retryable) -> str:
     if status == Job.Status.FAILED:
         result = partial_result(job, context.saved)
     # Out of automatic retries, a failure that may pass may still pass by hand later.
-    finish(job, status, result=result, error=error, retryable=retryable or status != "failed")
+    finish(
+        job, status, result=result, error=error, retryable=retryable or status != Job.Status.FAILED
+    )
     return status
 
 

@@ -6,7 +6,6 @@ URL or its password."""
 from __future__ import annotations
 
 import contextlib
-import functools
 from dataclasses import dataclass
 
 import sqlalchemy
@@ -56,41 +55,42 @@ def location(url: str) -> str:
     if parsed.port:
         where += f":{parsed.port}"
     database = (parsed.database or "").removeprefix("file:")
-    return f"{parsed.get_backend_name()} {where}/{database}".replace(" /", " ", 1)
+    # A file (SQLite) has no host: its path alone.
+    return f"{parsed.get_backend_name()} {f'{where}/' if where else ''}{database}"
 
 
 def vendor(url: str) -> str:
     return parse(url)[0].get_backend_name()
 
 
-@functools.lru_cache(maxsize=32)
+_engines: dict[str, sqlalchemy.Engine] = {}
+
+
 def _engine(url: str) -> sqlalchemy.Engine:
-    parsed, dialect = parse(url)
-    options = {"connect_args": dialect.connect_args(settings.CONNECTION_STATEMENT_TIMEOUT_SECONDS)}
-    if dialect is dialects.sqlite:
-        # A file is opened for each use: one deleted or replaced is seen at once.
-        options["poolclass"] = sqlalchemy.pool.NullPool
-    else:
-        options |= {"pool_pre_ping": True, "pool_size": 2}
-    return sqlalchemy.create_engine(parsed, **options)
+    """One engine (and pool) per URL, made on first use."""
+    if url not in _engines:
+        parsed, dialect = parse(url)
+        timeout = settings.CONNECTION_STATEMENT_TIMEOUT_SECONDS
+        options = {"connect_args": dialect.connect_args(timeout)}
+        if dialect is dialects.sqlite:
+            # A file is opened for each use: one deleted or replaced is seen at once.
+            options["poolclass"] = sqlalchemy.pool.NullPool
+        else:
+            options |= {"pool_pre_ping": True, "pool_size": 2}
+        _engines[url] = sqlalchemy.create_engine(parsed, **options)
+    return _engines[url]
 
 
 def dispose_all() -> None:
     """Close every pooled connection to users' databases (tests, shutdown)."""
-    for engine in [_engine(url) for url in _engines_opened]:
-        engine.dispose()
-    _engines_opened.clear()
-    _engine.cache_clear()
-
-
-_engines_opened: set[str] = set()
+    while _engines:
+        _engines.popitem()[1].dispose()
 
 
 @contextlib.contextmanager
 def connect(url: str):
     """A read-only session on the user's database, with the statement timeout."""
     _, dialect = parse(url)
-    _engines_opened.add(url)
     try:
         with _engine(url).connect() as connection:
             dialect.begin(connection, settings.CONNECTION_STATEMENT_TIMEOUT_SECONDS)
@@ -122,23 +122,21 @@ def check(url: str) -> str:
     return f"Connected: {name} {'.'.join(str(part) for part in version)}".strip()
 
 
-def _app_tables() -> set[str]:
-    """The app's own tables, never offered, whichever database they sit in."""
-    names = {model._meta.db_table for model in apps.get_models(include_auto_created=True)}
-    return names | {"django_migrations", "jobs_cache"}
-
-
-def schemas(url: str) -> list[str]:
-    _, dialect = parse(url)
-    with connect(url) as connection:
-        found = sqlalchemy.inspect(connection).get_schema_names()
-    return sorted(s for s in found if s not in dialect.SYSTEM_SCHEMAS)
+def app_table_names() -> set[str]:
+    """The app's own tables, never offered, whichever database they sit in: its models',
+    Django's migrations, and the cache tables where worker clusters report."""
+    names = {"django_migrations"}
+    names |= {model._meta.db_table for model in apps.get_models(include_auto_created=True)}
+    for cache in settings.CACHES.values():
+        if cache["BACKEND"].endswith("DatabaseCache"):
+            names.add(cache["LOCATION"])
+    return names
 
 
 def tables(url: str, schema: str | None = None) -> list[TableInfo]:
     """The tables (and views) of one schema, or of every schema, with row estimates."""
     _, dialect = parse(url)
-    hidden = _app_tables()
+    hidden = app_table_names()
     found = []
     with connect(url) as connection:
         inspector = sqlalchemy.inspect(connection)

@@ -82,10 +82,10 @@ def table_entry(connection: BaseDatabaseWrapper, table: ProfiledTable) -> dict:
         columns = table.columns_with_role(role)
         if columns:
             entry[key] = [_column_entry(connection, table, profile) for profile in columns]
-    metrics = propose_metrics(connection, table)
+    metrics = propose_metrics(table)
     if metrics:
         entry["metrics"] = metrics
-    filters = propose_filters(connection, table)
+    filters = propose_filters(table)
     if filters:
         entry["filters"] = filters
     return entry
@@ -111,7 +111,7 @@ def has_time(table: ProfiledTable) -> bool:
     return bool(table.columns_with_role(TIME_DIMENSION) or years)
 
 
-def propose_metrics(connection, table: ProfiledTable) -> list[dict]:
+def propose_metrics(table: ProfiledTable) -> list[dict]:
     """A count, then for each fact what adds up: SUM for amounts and counts, AVG (and
     MIN, MAX) for levels, rates and coordinates, AVG and MAX for a snapshot in a table
     over time (summing it across time means nothing). In logical names."""
@@ -154,7 +154,7 @@ def propose_metrics(connection, table: ProfiledTable) -> list[dict]:
     return metrics
 
 
-def propose_filters(connection, table: ProfiledTable) -> list[dict]:
+def propose_filters(table: ProfiledTable) -> list[dict]:
     """Useful subsets, in logical names: true flags, known values of a fact often
     missing, the most recent year (or 12 months) in the data, the most frequent
     category."""

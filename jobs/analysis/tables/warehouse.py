@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass, field
 
 import sqlalchemy
-from django.apps import apps
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -125,21 +124,10 @@ def qualified_name(connection: BaseDatabaseWrapper, ref: TableRef) -> str:
     return f"{quote(connection, ref.schema)}.{quote(connection, ref.table)}"
 
 
-def _app_table_names() -> set[str]:
-    names = {"django_migrations"}
-    for model in apps.get_models(include_auto_created=True):
-        names.add(model._meta.db_table)
-    # Cache tables (where worker clusters report that they are alive) are the app's too.
-    for cache in settings.CACHES.values():
-        if cache["BACKEND"].endswith("DatabaseCache"):
-            names.add(cache["LOCATION"])
-    return names
-
-
 def list_tables(database: str) -> list[TableRef]:
     """Every table and view of a connected database that a user may profile."""
     connection = connections[database]
-    hidden = _app_table_names()
+    hidden = external.app_table_names()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(

@@ -32,7 +32,8 @@ def row_estimates(connection, schema: str) -> dict[str, int]:
             text("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
         )
     ]
-    return {
-        name: connection.execute(text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one()
-        for name in names
-    }
+    counts = {}
+    for name in names:
+        quoted = name.replace('"', '""')
+        counts[name] = connection.execute(text(f'SELECT COUNT(*) FROM "{quoted}"')).scalar_one()
+    return counts
