@@ -33,7 +33,8 @@ class JobSubmitIn(Schema):
     params: dict[str, Any] = Field(
         description=(
             "The fields of the kind's form, by name. Lists for multiple choices "
-            '(a review\'s `documents`), e.g. `{"table": "default:demo.loan_applications"}`, '
+            "(a review's `documents`, a semantic model's `tables`), e.g. "
+            '`{"tables": ["default:demo.loan_applications", "default:demo.lenders"]}`, '
             '`{"question": "...", "documents": [1, 2], "mode": "precision"}`, '
             '`{"document": 3, "objective": "..."}`.'
         )

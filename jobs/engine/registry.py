@@ -50,6 +50,8 @@ class JobKind:
     stages: tuple[Stage, ...]
     run: Callable[[JobContext, dict], dict]
     result_template: str
+    # The form's fields on the new-job page, where `form.as_div` is not enough.
+    form_template: str = ""
     downloads: dict[str, Download] = field(default_factory=dict)
     title: Callable[[dict], str] = lambda params: ""
     # What tells two jobs with the same title apart in a list, from their params.

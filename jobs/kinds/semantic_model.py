@@ -1,13 +1,18 @@
-"""Semantic model: profile a table of a connected database into Cortex Analyst YAML."""
+"""Semantic model: profile tables of a connected database into Cortex Analyst YAML."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib.auth import get_user_model
 from django.template.defaultfilters import pluralize
-from django.urls import reverse
 
-from jobs.analysis.tables import describing, modelling, profiling, validating, warehouse
+from jobs.analysis.tables import (
+    describing,
+    modelling,
+    profiling,
+    relating,
+    validating,
+    warehouse,
+)
 from jobs.analysis.tables.classification import SKIPPED, classify
 from jobs.analysis.tables.describing import ProfiledTable
 from jobs.analysis.tables.external import ConnectionFailed
@@ -15,70 +20,14 @@ from jobs.analysis.tables.warehouse import TableRef
 from jobs.engine.context import JobContext, JobError
 from jobs.engine.registry import Download, JobKind, Stage
 from jobs.kinds.asking import engine_name, stream_into
-from jobs.models import Connection
+from jobs.kinds.table_choice import SemanticModelForm, describe, refs_of
 from jobs.provider import chat as ai
-
-
-class SemanticModelForm(forms.Form):
-    table = forms.ChoiceField(
-        label="Table",
-        help_text="A table of a connected database. The app's own tables are not offered.",
-    )
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Checking a submission needs every table the user may choose; showing the empty
-        # form does not wait on the user's databases: their tables arrive by htmx
-        # (connection_table_choices), appended to the list.
-        connections_ = Connection.objects.for_user(user) if user else Connection.objects.none()
-        refs = warehouse.list_all_tables(user if self.is_bound else None)
-        if not self.is_bound and connections_.exists():
-            self.fields["table"].widget.attrs.update(
-                {"hx-get": reverse("jobs:connection_tables"), "hx-trigger": "load",
-                 "hx-swap": "beforeend"}
-            )  # fmt: skip
-            # Edit and run again: the job's own table is there at once.
-            chosen = self.initial.get("table")
-            if chosen and warehouse.connection_id(TableRef.parse(chosen).database) is not None:
-                refs.append(TableRef.parse(chosen))
-        self.fields["table"].choices = [("", "Choose a table…"), *group(refs, connections_)]
-
-    def to_params(self) -> dict:
-        return TableRef.parse(self.cleaned_data["table"]).as_params()
-
-    @staticmethod
-    def initial_from(params: dict) -> dict:
-        """The form filled in as for a job with these params (Edit and run again)."""
-        return {"table": TableRef(params["database"], params["schema"], params["table"]).key}
-
-
-def group(refs: list[TableRef], connections_) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Tables by database and schema: a user's connections by their names."""
-    names = {c.key: c.name for c in connections_}
-    grouped: dict[str, list[tuple[str, str]]] = {}
-    for ref in refs:
-        database = names.get(ref.database, ref.database)
-        grouped.setdefault(f"{database} · {ref.schema}", []).append((ref.key, ref.label))
-    return list(grouped.items())
-
-
-def connection_table_choices(user) -> tuple[list, list[str]]:
-    """The tables of the user's connections, grouped, and a line for each connection that
-    did not answer (its name and why)."""
-    refs, failures = [], []
-    connections_ = list(Connection.objects.for_user(user))
-    for connection in connections_:
-        try:
-            refs += warehouse.connection_tables(connection)
-        except ConnectionFailed as exc:
-            failures.append(f"{connection.name}: {exc}")
-    return group(refs, connections_), failures
-
 
 STAGES = (
     Stage("reading_schema", "Reading schema", 0.5),
     Stage("profiling", "Profiling columns", 6),
     Stage("sampling", "Sampling values", 3),
+    Stage("relating", "Finding relationships", 0.5),
     Stage("classifying", "Classifying columns", 0.3),
     Stage("describing", "Writing descriptions", 0.5),
     Stage("proposing", "Proposing metrics and verified queries", 0.3),
@@ -104,30 +53,37 @@ def run(ctx: JobContext, params: dict) -> dict:
 
 
 def _model(ctx: JobContext, params: dict) -> dict:
-    ref = TableRef(params["database"], params["schema"], params["table"])
-    ctx.stage("reading_schema", f"Reading the schema of {ref.label}…")
+    refs = refs_of(params)
+    ctx.stage("reading_schema", f"Reading the schema of {describe(refs)}…")
     owner = get_user_model().objects.get(pk=ctx.owner_id)
-    if not warehouse.is_available(ref, owner):
-        raise JobError(f"The table {ref.label} no longer exists or may not be profiled.")
-    main = warehouse.describe_table(ref)
-    related = [
-        warehouse.describe_table(target)
-        for target in sorted(
-            {TableRef(ref.database, fk.ref_schema, fk.ref_table) for fk in main.foreign_keys}
+    if missing := warehouse.unavailable(refs, owner):
+        labels = ", ".join(ref.label for ref in missing)
+        raise JobError(
+            f"The table{pluralize(len(missing))} {labels} no longer exist"
+            f"{pluralize(len(missing), 's,')} or may not be profiled."
         )
-        if target != ref and warehouse.is_available(target, owner)
-    ]
-    schemas = [main, *related]
+    chosen = [warehouse.describe_table(ref) for ref in refs]
+    reached = sorted(
+        {
+            TableRef(schema.ref.database, fk.ref_schema, fk.ref_table)
+            for schema in chosen
+            for fk in schema.foreign_keys
+        }
+        - set(refs)
+    )
+    gone = set(warehouse.unavailable(reached, owner))
+    related = [warehouse.describe_table(ref) for ref in reached if ref not in gone]
+    schemas = [*chosen, *related]
+    columns = sum(len(schema.columns) for schema in schemas)
     ctx.progress(
         1.0,
-        f"{len(main.columns)} column{pluralize(len(main.columns))}, "
-        f"{len(related)} related table{pluralize(len(related))}.",
+        f"{len(schemas)} table{pluralize(len(schemas))} ({len(related)} reached by foreign "
+        f"keys), {columns} column{pluralize(columns)}.",
     )
 
     ctx.stage("profiling")
     row_counts = {}
     profiles: dict[TableRef, list[profiling.ColumnProfile]] = {}
-    total = sum(len(schema.columns) for schema in schemas)
     done = 0
     for schema in schemas:
         row_counts[schema.ref] = ctx.checkpoint(
@@ -136,8 +92,8 @@ def _model(ctx: JobContext, params: dict) -> dict:
         profiles[schema.ref] = []
         for column in schema.columns:
             ctx.progress(
-                done / total,
-                f"Profiling {schema.ref.table}.{column.name} ({done + 1} of {total}, "
+                done / columns,
+                f"Profiling {schema.ref.table}.{column.name} ({done + 1} of {columns}, "
                 f"{row_counts[schema.ref]:,} rows)",
             )
             saved = ctx.checkpoint(
@@ -153,13 +109,16 @@ def _model(ctx: JobContext, params: dict) -> dict:
     done = 0
     for schema in schemas:
         for position, profile in enumerate(profiles[schema.ref]):
-            ctx.progress(done / total, f"Sampling {schema.ref.table}.{profile.name}")
+            ctx.progress(done / columns, f"Sampling {schema.ref.table}.{profile.name}")
             saved = ctx.checkpoint(
                 f"sampled|{schema.ref.key}|{profile.name}",
                 lambda schema=schema, profile=profile: ctx.cpu(sampled, schema, profile),
             )
             profiles[schema.ref][position] = profiling.ColumnProfile.from_dict(saved)
             done += 1
+
+    ctx.stage("relating")
+    relationships, rejected = find_relationships(ctx, schemas, profiles)
 
     ctx.stage("classifying")
     tables = []
@@ -168,7 +127,6 @@ def _model(ctx: JobContext, params: dict) -> dict:
         classifications = {p.name: classify(p) for p in profiles[schema.ref]}
         kept = [p for p in profiles[schema.ref] if classifications[p.name].role != SKIPPED]
         tables.append(ProfiledTable(schema, row_counts[schema.ref], kept, classifications))
-    main_table, related_tables = tables[0], tables[1:]
 
     ctx.stage("describing")
     described_by_model: list[str] = []
@@ -191,14 +149,14 @@ def _model(ctx: JobContext, params: dict) -> dict:
         describing.fill_descriptions(table)
 
     ctx.stage("proposing")
-    connection = warehouse.connection_for(ref)
-    model = modelling.build_model(connection, main_table, related_tables)
+    connection = warehouse.connection_for(refs[0])
+    model = modelling.build_model(connection, tables, relationships, chosen=len(chosen))
 
     ctx.stage("validating")
     sources = {t.name: warehouse.qualified_name(connection, t.schema.ref) for t in tables}
     checks = validating.validate_names(model)
-    columns = validating.column_checks(model, sources)
-    checks += run_checks(ctx, connection, columns, start=0.0, until=0.5)
+    columns_checked = validating.column_checks(model, sources)
+    checks += run_checks(ctx, connection, columns_checked, start=0.0, until=0.5)
     # Then the metrics, filters and queries, on the logical tables of the columns that work.
     broken = {check.target for check in checks if not check.ok}
     logical = validating.logical_checks(model, sources, broken)
@@ -208,10 +166,11 @@ def _model(ctx: JobContext, params: dict) -> dict:
         model = validating.drop_failed(model, failed)
 
     ctx.stage("saving")
-    yaml_text = modelling.to_yaml(model)
+    kept_names = {r["name"] for r in model.get("relationships", [])}
+    entries = modelling.propose_relationships(tables, relationships)
     return {
-        "table": ref.as_params(),
-        "yaml": yaml_text,
+        "tables": [ref.key for ref in refs],
+        "yaml": modelling.to_yaml(model),
         "profile": [
             profile_entry(
                 table.schema.ref,
@@ -221,21 +180,78 @@ def _model(ctx: JobContext, params: dict) -> dict:
             )
             for table in tables
         ],
+        "relationships": [
+            relationship_entry(relationship, entry["name"], entry["name"] in kept_names)
+            for relationship, entry in zip(relationships, entries, strict=True)
+        ]
+        + [relationship_entry(relationship) for relationship in rejected],
         "checks": [check.to_dict() for check in checks],
         "descriptions": {
             "engine": engine_name(),
             "described_by_model": described_by_model,
         },
-        "summary": {
-            "rows": main_table.row_count,
-            "columns": len(main.columns),
-            "dimensions": len(model["tables"][0].get("dimensions", [])),
-            "time_dimensions": len(model["tables"][0].get("time_dimensions", [])),
-            "facts": len(model["tables"][0].get("facts", [])),
-            "metrics": len(model["tables"][0].get("metrics", [])),
-            "checks_passed": sum(check.ok for check in checks),
-            "checks_failed": len(failed),
-        },
+        "summary": summary(model, tables, checks, failed),
+    }
+
+
+def find_relationships(ctx: JobContext, schemas, profiles) -> tuple[list, list]:
+    """Declared foreign keys between the tables, then the columns named for another
+    table's key, each checked on the values (one query each): the relationships, and the
+    candidates turned down (kept for the profile: why two tables were not joined). The
+    inferred ones mark their column as a key (a dimension, whatever its type)."""
+    found = relating.declared(schemas, profiles)
+    candidates = relating.candidates(schemas, profiles, found)
+    checked = []
+    for index, (left, column, right, key) in enumerate(candidates):
+        ctx.progress(
+            index / len(candidates),
+            f"Checking {left.ref.table}.{column.name} against {right.ref.table}.{key.name}",
+        )
+        saved = ctx.checkpoint(
+            f"related|{left.ref.key}|{column.name}|{right.ref.key}|{key.name}",
+            lambda left=left, column=column, right=right, key=key: ctx.cpu(
+                relating.check_overlap, left, column, right, key
+            ).to_dict(),
+        )
+        checked.append(relating.Relationship.from_dict(saved))
+    inferred = relating.best(checked)
+    for relationship in inferred:
+        left = TableRef.parse(relationship.left)
+        right = TableRef.parse(relationship.right)
+        for profile in profiles[left]:
+            if profile.name == relationship.left_column:
+                profile.foreign_key = f"{right.label}.{relationship.right_column}"
+                profile.foreign_key_inferred = True
+    return [*found, *inferred], [r for r in checked if r not in inferred]
+
+
+def relationship_entry(relationship, name: str = "", kept: bool = False) -> dict:
+    """A relationship (or a candidate turned down) for the profile: its evidence, and
+    whether the model has it."""
+    return relationship.to_dict() | {
+        "name": name,
+        "kept": kept,
+        "left_label": TableRef.parse(relationship.left).label,
+        "right_label": TableRef.parse(relationship.right).label,
+    }
+
+
+def summary(model: dict, tables: list[ProfiledTable], checks: list, failed: set) -> dict:
+    def count(key: str) -> int:
+        return sum(len(table.get(key, [])) for table in model["tables"])
+
+    return {
+        "tables": len(model["tables"]),
+        "rows": tables[0].row_count,
+        "columns": sum(len(table.schema.columns) for table in tables),
+        "dimensions": count("dimensions"),
+        "time_dimensions": count("time_dimensions"),
+        "facts": count("facts"),
+        "metrics": count("metrics"),
+        "filters": count("filters"),
+        "relationships": len(model.get("relationships", [])),
+        "checks_passed": sum(check.ok for check in checks),
+        "checks_failed": len(failed),
     }
 
 
@@ -270,7 +286,7 @@ def partial(params: dict, saved: dict) -> dict | None:
     if not tables:
         return None
     return {
-        "table": params,
+        "tables": [ref.key for ref in refs_of(params)],
         "profile": [
             profile_entry(
                 TableRef.parse(table_key),
@@ -283,17 +299,22 @@ def partial(params: dict, saved: dict) -> dict | None:
 
 
 def _title(params: dict) -> str:
-    return f"{params.get('schema', '')}.{params.get('table', '')}"
+    try:
+        return describe(refs_of(params))
+    except (KeyError, ValueError, TypeError, IndexError):
+        return ""  # params an admin edited by hand: the job's list still shows
 
 
 KIND = JobKind(
     slug="semantic_model",
     label="Semantic model",
     description=(
-        "Profile a table of a connected database into semantic-model YAML "
-        "(Cortex Analyst format), with the reasons for each column's role."
+        "Profile one or several tables of a connected database into semantic-model YAML "
+        "(Cortex Analyst format), with their relationships and the reasons for each "
+        "column's role."
     ),
     form_class=SemanticModelForm,
+    form_template="jobs/forms/semantic_model.html",
     stages=STAGES,
     run=run,
     result_template="jobs/results/semantic_model.html",

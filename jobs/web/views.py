@@ -31,7 +31,7 @@ from jobs.analysis.texts.documents import DocumentError
 from jobs.engine import dispatch, submitting, watching
 from jobs.engine.registry import all_kinds, get_kind, stage_states
 from jobs.engine.timeline import stage_times
-from jobs.kinds import semantic_model
+from jobs.kinds import table_choice
 from jobs.models import Document, Job, JobEvent, Preferences
 from jobs.web import polling, shortcut
 from jobs.web.forms import (
@@ -93,9 +93,10 @@ def job_new(request: HttpRequest, kind: str) -> HttpResponse:
     job_kind = get_kind(kind)
     if job_kind is None:
         raise Http404("No such kind of job.")
-    # "Edit and run again": the form filled in from one of the user's own jobs.
-    initial = {}
-    if request.method == "GET" and (source := request.GET.get("from")):
+    # Fields prefilled from the address (a chooser's choice without JavaScript), or, for
+    # "Edit and run again", from one of the user's own jobs.
+    initial = request.GET.dict()
+    if request.method == "GET" and (source := initial.pop("from", None)):
         initial = job_kind.form_class.initial_from(rerun_source(request, source, job_kind).params)
     form = job_kind.form_class(request.POST or None, user=request.user, initial=initial)
     key = idempotency_key(request)
@@ -121,12 +122,30 @@ def job_new(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @require_GET
-def connection_tables(request: HttpRequest) -> HttpResponse:
-    """The semantic-model form's tables from the user's own databases: option groups that
-    htmx appends to the table list once the page is shown."""
-    groups, failures = semantic_model.connection_table_choices(request.user)
-    context = {"groups": groups, "failures": failures}
-    return render(request, "jobs/partials/connection_tables.html", context)
+def table_schemas(request: HtmxHttpRequest) -> HttpResponse:
+    """The semantic-model chooser's schemas of one database (and the tables of its only
+    schema), for htmx when the database is chosen."""
+    return _table_choice(request, "schemas")
+
+
+@require_GET
+def table_list(request: HtmxHttpRequest) -> HttpResponse:
+    """The chooser's tables of one schema, with row estimates."""
+    return _table_choice(request, "tables")
+
+
+def _table_choice(request: HtmxHttpRequest, part: str) -> HttpResponse:
+    try:
+        browser = table_choice.browse(
+            request.user, request.GET.get("database", ""), request.GET.get("schema", "")
+        )
+    except LookupError:
+        raise Http404("No such database.") from None
+    if not request.htmx:
+        # Without JavaScript the whole page, at that choice.
+        url = reverse("jobs:new", args=["semantic_model"])
+        return redirect(f"{url}?{request.GET.urlencode()}")
+    return render(request, f"jobs/forms/semantic_model.html#{part}", {"browser": browser})
 
 
 def idempotency_key(request: HttpRequest) -> str:

@@ -45,7 +45,7 @@ class TestAccepted:
         }
         assert response["Location"] == f"/api/jobs/{job.pk}"
         assert job.owner == user
-        assert job.params == {"database": "default", "schema": "demo", "table": "loan_applications"}
+        assert job.params == {"tables": [demo_table.key]}
         assert OrmQ.objects.count() == 1
 
     def test_a_review_of_own_documents_takes_their_ids(self, api, user):
@@ -161,7 +161,7 @@ class TestRefused:
             ('{"kind": "semantic_model", "params": []}', "params: Input should be a valid dict"),
             ('{"kind": "semantic_model", "params": {}, "extra": 1}', "extra: Extra inputs"),
             ('{"kind": "poetry", "params": {}}', "Unknown kind 'poetry'"),
-            ('{"kind": "semantic_model", "params": {}}', "table: This field is required."),
+            ('{"kind": "semantic_model", "params": {}}', "tables: Choose at least one table."),
             ('{"kind": "semantic_model", "params": {"table": "nonsense"}}', "valid choice"),
             (
                 '{"kind": "semantic_model", "params": {"table": "default:public.auth_user"}}',

@@ -90,10 +90,13 @@ def test_a_job_submitted_and_cancelled_with_the_keyboard_alone(browser, live_ser
     page.keyboard.press("Enter")
     for _ in range(40):
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.name") == "table":
+        if page.evaluate("document.activeElement.name") == "database":
             break
-    page.keyboard.press("ArrowDown")  # the first table on offer
-    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # the app's database: its only schema's tables arrive
+    page.wait_for_selector(f"input[name=tables][value='{demo_table.key}']")
+    while page.evaluate("document.activeElement.value") != demo_table.key:
+        page.keyboard.press("Tab")
+    page.keyboard.press("Space")
     while page.evaluate("document.activeElement.type") != "submit":
         page.keyboard.press("Tab")
     page.keyboard.press("Enter")
@@ -114,7 +117,7 @@ def test_a_job_submitted_and_cancelled_with_the_keyboard_alone(browser, live_ser
     assert page.locator(".messages").count() == 0, "said once, by the page itself"
 
 
-def test_the_users_own_tables_arrive_in_the_form(browser, live_server, tmp_path):
+def test_a_users_database_is_browsed_and_several_tables_chosen(browser, live_server, tmp_path):
     import sqlite3
 
     from jobs.analysis.tables import connections
@@ -123,11 +126,20 @@ def test_the_users_own_tables_arrive_in_the_form(browser, live_server, tmp_path)
     path = tmp_path / "sales.db"
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, amount REAL)")
+        db.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        db.executemany("INSERT INTO customers (name) VALUES (?)", [("a",), ("b",), ("c",)])
     connection = connections.add("sales-db", f"sqlite:///{path}", users=[owner])
     page = log_in(browser, live_server.url, owner.username)
 
     page.goto("/jobs/new/semantic_model/")
 
-    option = f"select[name=table] option[value='c{connection.pk}:main.orders']"
-    page.wait_for_selector(option, state="attached")
-    assert page.locator("select[name=table] optgroup[label='sales-db · main']").count() == 1
+    page.select_option("select[name=database]", connection.key)
+    for table in ("orders", "customers"):
+        page.check(f"input[name=tables][value='{connection.key}:main.{table}']")
+    assert "about 3 rows" in page.inner_text("#table-choice")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#job-status")
+
+    job = Job.objects.get(owner=owner)
+    assert job.params == {"tables": [f"{connection.key}:main.{t}" for t in ("customers", "orders")]}
+    assert "main.customers and 1 more table" in page.title()

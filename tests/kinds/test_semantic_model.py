@@ -4,6 +4,7 @@ import json
 
 import pytest
 import yaml
+from django.http import QueryDict
 
 from jobs.analysis.tables import warehouse
 from jobs.engine import running
@@ -165,14 +166,33 @@ class TestTableChoice:
         assert "table" in form.errors
 
     def test_the_form_turns_a_choice_into_params(self, demo_table):
+        form = SemanticModelForm(QueryDict(f"tables={demo_table.key}&tables=default:demo.lenders"))
+
+        assert form.is_valid(), form.errors
+        assert form.to_params() == {"tables": [demo_table.key, "default:demo.lenders"]}
+
+    def test_the_older_single_table_spelling_gives_the_same_params(self, demo_table):
         form = SemanticModelForm({"table": demo_table.key})
 
         assert form.is_valid(), form.errors
-        assert form.to_params() == {
-            "database": "default",
-            "schema": "demo",
-            "table": "loan_applications",
-        }
+        assert form.to_params() == {"tables": [demo_table.key]}
+
+    @pytest.mark.parametrize(
+        ("keys", "message"),
+        [
+            ([], "Choose at least one table."),
+            (["default:demo.lenders"] * 2 + ["c999:main.orders"], "from one database"),
+            ([f"default:demo.t{n}" for n in range(21)], "at most 20 tables"),
+            (["default:demo.lenders", "default:demo.nope"], "default:demo.nope is not one of"),
+        ],
+    )
+    def test_the_form_says_what_is_wrong_with_a_choice(self, demo_table, keys, message):
+        data = QueryDict(mutable=True)
+        data.setlist("tables", keys)
+        form = SemanticModelForm(data)
+
+        assert not form.is_valid()
+        assert message in " ".join(form.errors["tables"])
 
     def test_a_table_dropped_after_submitting_fails_clearly(self, user):
         job = make_job(user, params={"database": "default", "schema": "demo", "table": "gone"})

@@ -146,26 +146,36 @@ def test_a_table_dropped_after_submitting_fails_clearly(user, tmp_path, sqlite_w
     assert "main.city_weather no longer exists" in job.error
 
 
-def test_the_form_shows_at_once_and_fetches_the_users_tables_after(
+def test_a_users_connections_are_browsed_schema_then_tables(
     alice_client, user, sqlite_weather, tmp_path
 ):
     connection = connections.add("shop-db", sqlite_weather, users=[user])
     gone_path = tmp_path / "gone.db"
     sqlite3.connect(gone_path).close()
-    connections.add("gone-db", f"sqlite:///{gone_path}", users=[user])
+    gone = connections.add("gone-db", f"sqlite:///{gone_path}", users=[user])
     gone_path.unlink()
     key = f"c{connection.pk}:main.city_weather"
+    htmx = {"HX-Request": "true"}
 
     page = alice_client.get("/jobs/new/semantic_model/").content.decode()
-    options = alice_client.get("/jobs/new/semantic_model/tables/").content.decode()
+    # SQLite has one schema: choosing the database lists its tables at once.
+    schemas = alice_client.get(
+        "/jobs/new/semantic_model/schemas/", {"database": connection.key}, headers=htmx
+    ).content.decode()
+    failed = alice_client.get(
+        "/jobs/new/semantic_model/schemas/", {"database": gone.key}, headers=htmx
+    ).content.decode()
     other = Client()
     other.force_login(make_user("someone-else"))
-    theirs = other.get("/jobs/new/semantic_model/tables/").content.decode()
-    submitted = alice_client.post("/jobs/new/semantic_model/", {"table": key})
+    theirs = other.get(
+        "/jobs/new/semantic_model/schemas/", {"database": connection.key}, headers=htmx
+    )
+    submitted = alice_client.post("/jobs/new/semantic_model/", {"tables": [key]})
 
-    assert 'hx-get="/jobs/new/semantic_model/tables/"' in page and key not in page
-    assert '<optgroup label="shop-db · main">' in options and f'value="{key}"' in options
-    assert "<option disabled>gone-db: " in options
-    assert "optgroup" not in theirs
+    assert f'<option value="{connection.key}">shop-db</option>' in page and key not in page
+    assert '<option value="main" selected>' in schemas
+    assert f'value="{key}"' in schemas and "about 400 rows" in schemas
+    assert '<p class="error">gone-db: ' in failed and str(gone_path) not in failed
+    assert theirs.status_code == 404
     assert submitted.status_code == 302
-    assert Job.objects.get().params["database"] == f"c{connection.pk}"
+    assert Job.objects.get().params == {"tables": [key]}

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django_q.models import OrmQ
 
 from jobs.engine import running
+from jobs.engine.registry import get_kind
 from jobs.models import Job
 from tests.factories import PASSWORD, make_job
 
@@ -55,13 +56,56 @@ class TestSubmit:
         assert job.title == "demo.loan_applications"
         assert OrmQ.objects.count() == 1
 
-    def test_the_form_lists_tables_grouped_by_database_and_schema(self, alice_client, demo_table):
-        response = alice_client.get(new_url())
+    def test_the_form_offers_databases_then_schemas_then_tables(self, alice_client, demo_table):
+        page = alice_client.get(new_url()).content.decode()
+        url = reverse("jobs:table_schemas")
+        schemas = alice_client.get(url, {"database": "default"}, headers=HTMX).content.decode()
+        tables = alice_client.get(
+            reverse("jobs:table_list"), {"database": "default", "schema": "demo"}, headers=HTMX
+        ).content.decode()
 
-        assert response.status_code == 200
-        assert b'<optgroup label="default \xc2\xb7 demo">' in response.content
-        assert f'value="{demo_table.key}"'.encode() in response.content
-        assert b"auth_user" not in response.content
+        assert '<option value="default">App database (default)</option>' in page
+        assert f'value="{demo_table.key}"' not in page, "tables wait for a database"
+        assert '<option value="demo" selected>demo</option>' in schemas
+        assert "auth_user" not in schemas and "jobs_job" not in tables
+        assert f'<input type="checkbox" name="tables" value="{demo_table.key}">' in tables
+        assert 'value="default:demo.lenders"' in tables
+
+    def test_without_javascript_the_choice_reloads_the_page_at_it(self, alice_client, demo_table):
+        moved = alice_client.get(
+            reverse("jobs:table_list"), {"database": "default", "schema": "demo"}
+        )
+        page = alice_client.get(moved["Location"]).content.decode()
+
+        assert moved.status_code == 302
+        assert '<option value="default" selected>' in page
+        assert f'value="{demo_table.key}"' in page
+
+    def test_several_tables_make_one_job(self, alice_client, demo_table):
+        data = {"tables": [demo_table.key, "default:demo.lenders"]}
+
+        response = alice_client.post(new_url(), data)
+
+        job = Job.objects.get()
+        assert response.status_code == 302
+        assert job.params == {"tables": [demo_table.key, "default:demo.lenders"]}
+        assert job.title == "demo.loan_applications and 1 more table"
+
+    def test_edit_and_run_again_shows_the_chosen_tables_checked(self, alice_client, user):
+        keys = ["default:demo.lenders", "default:demo.loan_applications"]
+        job = make_job(user, params={"tables": keys})
+
+        page = alice_client.get(new_url(), {"from": job.pk}).content.decode()
+
+        for key in keys:
+            assert f'value="{key}" checked' in page
+        assert '<option value="demo" selected>' in page
+
+    def test_a_database_the_user_may_not_use_is_404(self, alice_client, demo_table):
+        url = reverse("jobs:table_schemas")
+
+        assert alice_client.get(url, {"database": "c9999"}, headers=HTMX).status_code == 404
+        assert alice_client.get(url, {"database": "other"}, headers=HTMX).status_code == 404
 
     @pytest.mark.parametrize("table", ["", "default:public.auth_user", "nonsense", "x" * 5000])
     def test_bad_input_gets_a_form_error_and_writes_nothing(self, alice_client, demo_table, table):
@@ -128,7 +172,7 @@ class TestJobPage:
         assert "Download YAML" in body
         assert "3,000 rows" in body
         assert "name: loan_applications_model" in body
-        assert body.count('class="stage done"') == 8
+        assert body.count('class="stage done"') == len(get_kind("semantic_model").stages)
         # htmx puts a <title> found in a swapped fragment into the tab.
         assert "<title>✓ Succeeded · Semantic model demo.loan_applications</title>" in body
 

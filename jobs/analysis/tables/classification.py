@@ -103,6 +103,10 @@ def _role(profile: ColumnProfile, name: str) -> Classification:
         return Classification(DIMENSION, ["text column"])
     if profile.primary_key:
         return Classification(DIMENSION, ["primary key: identifies rows, not a quantity"])
+    if profile.foreign_key and profile.foreign_key_inferred:
+        return Classification(
+            DIMENSION, [f"joins {profile.foreign_key}: named for it, its values found there"]
+        )
     if profile.foreign_key:
         return Classification(DIMENSION, [f"foreign key to {profile.foreign_key}"])
     if ID_OR_CODE.search(name):

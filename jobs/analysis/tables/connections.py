@@ -11,7 +11,9 @@ from jobs.analysis.tables import external
 from jobs.analysis.tables.external import ConnectionFailed, TableInfo
 from jobs.models import Connection
 
-__all__ = ["ConnectionFailed", "add", "retest", "table_key", "tables_of", "url_of"]
+__all__ = [
+    "ConnectionFailed", "add", "retest", "schemas_of", "table_key", "tables_of", "url_of"
+]  # fmt: skip
 
 
 def url_of(connection: Connection) -> str:
@@ -64,3 +66,7 @@ def table_key(connection: Connection, table: TableInfo) -> str:
 
 def tables_of(connection: Connection, schema: str | None = None) -> list[TableInfo]:
     return external.tables(url_of(connection), schema)
+
+
+def schemas_of(connection: Connection) -> list[str]:
+    return external.schemas(url_of(connection))

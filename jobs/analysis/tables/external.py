@@ -133,6 +133,17 @@ def app_table_names() -> set[str]:
     return names
 
 
+def _schema_names(inspector, dialect) -> list[str]:
+    return [s for s in inspector.get_schema_names() if s not in dialect.SYSTEM_SCHEMAS]
+
+
+def schemas(url: str) -> list[str]:
+    """The schemas a user may browse (a MySQL server's databases), system ones left out."""
+    _, dialect = parse(url)
+    with connect(url) as connection:
+        return sorted(_schema_names(sqlalchemy.inspect(connection), dialect))
+
+
 def tables(url: str, schema: str | None = None) -> list[TableInfo]:
     """The tables (and views) of one schema, or of every schema, with row estimates."""
     _, dialect = parse(url)
@@ -140,9 +151,10 @@ def tables(url: str, schema: str | None = None) -> list[TableInfo]:
     found = []
     with connect(url) as connection:
         inspector = sqlalchemy.inspect(connection)
-        names = [schema] if schema else [
-            s for s in inspector.get_schema_names() if s not in dialect.SYSTEM_SCHEMAS
-        ]  # fmt: skip
+        names = _schema_names(inspector, dialect)
+        if schema is not None:
+            # A schema that is not there lists nothing, rather than a driver's error.
+            names = [schema] if schema in names else []
         for name in names:
             estimates = dialect.row_estimates(connection, name)
             listed = inspector.get_table_names(schema=name) + inspector.get_view_names(schema=name)

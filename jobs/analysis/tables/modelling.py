@@ -31,6 +31,7 @@ from jobs.analysis.tables.naming import (
     snowflake_type,
 )
 from jobs.analysis.tables.profiling import ColumnProfile
+from jobs.analysis.tables.relating import Relationship, singular
 
 SAMPLE_VALUES_SHOWN = 5
 
@@ -60,7 +61,9 @@ def _column_entry(connection, table: ProfiledTable, profile: ColumnProfile) -> d
     return entry
 
 
-def table_entry(connection: BaseDatabaseWrapper, table: ProfiledTable) -> dict:
+def table_entry(
+    connection: BaseDatabaseWrapper, table: ProfiledTable, inferred_key: str | None = None
+) -> dict:
     ref = table.schema.ref
     entry: dict = {
         "name": table.name,
@@ -72,8 +75,9 @@ def table_entry(connection: BaseDatabaseWrapper, table: ProfiledTable) -> dict:
             "table": ref.table,
         },
     }
-    if table.schema.primary_key:
-        entry["primary_key"] = {"columns": [logical_name(c) for c in table.schema.primary_key]}
+    key = table.schema.primary_key or ([inferred_key] if inferred_key else [])
+    if key:
+        entry["primary_key"] = {"columns": [logical_name(c) for c in key]}
     for role, key in (
         (DIMENSION, "dimensions"),
         (TIME_DIMENSION, "time_dimensions"),
@@ -255,29 +259,74 @@ def _as_date(value: str | None) -> date | None:
         return None
 
 
-def propose_relationships(main: ProfiledTable, others: list[ProfiledTable]) -> list[dict]:
-    relationships = []
-    by_table = {(t.schema.ref.schema, t.schema.ref.table): t for t in others}
-    for fk in main.schema.foreign_keys:
-        target = by_table.get((fk.ref_schema, fk.ref_table))
-        if target is None:
-            continue
-        relationships.append(
+def propose_relationships(tables: list[ProfiledTable], found: list[Relationship]) -> list[dict]:
+    """Each relationship in logical names: many rows of the left table to one of the
+    right (or one to one where the left column is unique too)."""
+    names = {table.schema.ref.key: table.name for table in tables}
+    entries, taken = [], set()
+    for relationship in found:
+        left, right = names[relationship.left], names[relationship.right]
+        name = f"{left}_to_{right}"
+        if name in taken:
+            name = f"{left}_{logical_name(relationship.left_column)}_to_{right}"
+        taken.add(name)
+        entries.append(
             {
-                "name": f"{main.name}_to_{target.name}",
-                "left_table": main.name,
-                "right_table": target.name,
+                "name": name,
+                "left_table": left,
+                "right_table": right,
                 "relationship_columns": [
                     {
-                        "left_column": logical_name(fk.column),
-                        "right_column": logical_name(fk.ref_column),
+                        "left_column": logical_name(relationship.left_column),
+                        "right_column": logical_name(relationship.right_column),
                     }
                 ],
                 "join_type": "left_outer",
-                "relationship_type": "many_to_one",
+                "relationship_type": "one_to_one" if relationship.one_to_one else "many_to_one",
             }
         )
-    return relationships
+    return entries
+
+
+def propose_join_queries(tables: list[ProfiledTable], relationships: list[dict]) -> list[dict]:
+    """For the first relationship that allows it, a question across it: the left table's
+    measure (or its row count) by a category of the right table."""
+    by_name = {table.name: table for table in tables}
+    for relationship in relationships:
+        left, right = by_name[relationship["left_table"]], by_name[relationship["right_table"]]
+        columns = relationship["relationship_columns"][0]
+        categories = [
+            p
+            for p in right.columns_with_role(DIMENSION)
+            if right.classifications[p.name].is_enum
+            and logical_name(p.name) != columns["right_column"]
+        ]
+        if not categories:
+            continue
+        dim = categories[0]
+        dim_name = logical_name(dim.name)
+        facts = [p for p in left.columns_with_role(FACT) if left.classifications[p.name].summable]
+        if facts:
+            measure = f"total_{logical_name(facts[0].name)}"
+            aggregate = f"SUM(l.{logical_name(facts[0].name)})"
+            asked = f"What is the total {humanize(facts[0].name)}"
+        else:
+            measure, aggregate = f"{left.name}_count", "COUNT(*)"
+            asked = f"How many {humanize(left.schema.ref.table)} are there"
+        label = f"{humanize(singular(right.name))} {humanize(dim.name)}"
+        return [
+            {
+                "name": f"{measure}_by_{right.name}_{dim_name}",
+                "question": f"{asked} by {label}?",
+                "sql": (
+                    f"SELECT r.{dim_name}, {aggregate} AS {measure} "
+                    f"FROM {logical_table(left)} AS l LEFT OUTER JOIN {logical_table(right)} AS r "
+                    f"ON l.{columns['left_column']} = r.{columns['right_column']} "
+                    f"GROUP BY r.{dim_name} ORDER BY {measure} DESC"
+                ),
+            }
+        ]
+    return []
 
 
 def propose_verified_queries(connection, table: ProfiledTable) -> list[dict]:
@@ -332,32 +381,48 @@ def propose_verified_queries(connection, table: ProfiledTable) -> list[dict]:
                 ),
             }
         )
-    for index, query in enumerate(queries):
-        query["verified_by"] = "semantic-model job (checked by running it; review before use)"
-        query["use_as_onboarding_question"] = index == 0
     return queries
 
 
 def build_model(
-    connection: BaseDatabaseWrapper, main: ProfiledTable, related: list[ProfiledTable]
+    connection: BaseDatabaseWrapper,
+    tables: list[ProfiledTable],
+    found: list[Relationship],
+    chosen: int = 1,
 ) -> dict:
-    model: dict = {
-        "name": f"{main.name}_model",
-        "description": (
-            f"Semantic model of {main.schema.ref.label}"
-            + (
-                f" and {len(related)} related table{'s' if len(related) > 1 else ''}"
-                if related
-                else ""
-            )
-            + ", generated from a profile of the data."
-        ),
-        "tables": [table_entry(connection, table) for table in [main, *related]],
+    """The model of the chosen tables (the first `chosen` of `tables`) and the tables
+    their foreign keys reach, joined by the relationships found."""
+    picked, related = tables[:chosen], tables[chosen:]
+    labels = [t.schema.ref.label for t in picked]
+    listed = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+    reached = (
+        f" and {len(related)} related table{'s' if len(related) > 1 else ''}" if related else ""
+    )
+    # A key a relationship joins on, where the database declares none.
+    keys = {
+        relationship.right: relationship.right_column
+        for relationship in found
+        if not any(t.schema.primary_key for t in tables if t.schema.ref.key == relationship.right)
     }
-    relationships = propose_relationships(main, related)
+    name = picked[0].name if len(picked) == 1 else "_".join(t.name for t in picked[:3])
+    model: dict = {
+        "name": f"{name}_model",
+        "description": (
+            f"Semantic model of {listed}{reached}, generated from a profile of the data."
+        ),
+        "tables": [
+            table_entry(connection, table, keys.get(table.schema.ref.key)) for table in tables
+        ],
+    }
+    relationships = propose_relationships(tables, found)
     if relationships:
         model["relationships"] = relationships
-    model["verified_queries"] = propose_verified_queries(connection, main)
+    queries = [query for table in picked for query in propose_verified_queries(connection, table)]
+    queries += propose_join_queries(tables, relationships)
+    for index, query in enumerate(queries):
+        query["verified_by"] = "semantic-model job (checked by running it; review before use)"
+        query["use_as_onboarding_question"] = index == 0
+    model["verified_queries"] = queries
     return model
 
 

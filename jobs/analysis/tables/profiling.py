@@ -64,6 +64,8 @@ class ColumnProfile:
     sample_counts: list[int] = field(default_factory=list)
     date_text_format: str | None = None
     foreign_key: str | None = None
+    # Not declared: found by its name and values (relating.py).
+    foreign_key_inferred: bool = False
     # The text column whose values this number stands for, one to one (a country's code).
     codes_for: str | None = None
 

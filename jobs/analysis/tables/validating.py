@@ -59,8 +59,8 @@ def logical_tables(model: dict, sources: dict[str, str], failed: set[str]) -> st
 
 
 def logical_checks(model: dict, sources: dict[str, str], failed: set[str]) -> list[tuple[str, str]]:
-    """Every metric, filter and verified query, in the model's logical names, run
-    against the logical tables, with what each proves."""
+    """Every metric, filter, relationship and verified query, in the model's logical
+    names, run against the logical tables, with what each proves."""
     with_tables = logical_tables(model, sources, failed)
     checks = []
     for table in model["tables"]:
@@ -79,6 +79,18 @@ def logical_checks(model: dict, sources: dict[str, str], failed: set[str]) -> li
                     f"{with_tables} SELECT COUNT(*) FROM {logical} WHERE {item['expr']}",
                 )
             )
+    for relationship in model.get("relationships", []):
+        on = " AND ".join(
+            f"l.{pair['left_column']} = r.{pair['right_column']}"
+            for pair in relationship["relationship_columns"]
+        )
+        checks.append(
+            (
+                f"relationship {relationship['name']}",
+                f"{with_tables} SELECT COUNT(*) FROM __{relationship['left_table']} AS l "
+                f"LEFT OUTER JOIN __{relationship['right_table']} AS r ON {on}",
+            )
+        )
     for query in model.get("verified_queries", []):
         checks.append((f"verified query {query['name']}", f"{with_tables} {query['sql']}"))
     return checks
@@ -125,6 +137,14 @@ def drop_failed(model: dict, failed: set[str]) -> dict:
                     table[key] = kept
                 else:
                     del table[key]
+    if "relationships" in model:
+        model["relationships"] = [
+            relationship
+            for relationship in model["relationships"]
+            if f"relationship {relationship['name']}" not in failed
+        ]
+        if not model["relationships"]:
+            del model["relationships"]
     if "verified_queries" in model:
         model["verified_queries"] = [
             query

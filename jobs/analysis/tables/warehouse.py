@@ -21,6 +21,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from jobs.analysis.tables import connections as stored
 from jobs.analysis.tables import external
+from jobs.analysis.tables.external import TableInfo
 from jobs.models import Connection
 
 SQLITE_SCHEMA = "main"
@@ -31,6 +32,8 @@ class TableRef:
     database: str
     schema: str
     table: str
+    # The catalog's estimate where a listing gave one; no part of what the table is.
+    rows: int | None = field(default=None, compare=False, hash=False)
 
     @property
     def key(self) -> str:
@@ -124,65 +127,124 @@ def qualified_name(connection: BaseDatabaseWrapper, ref: TableRef) -> str:
     return f"{quote(connection, ref.schema)}.{quote(connection, ref.table)}"
 
 
-def list_tables(database: str) -> list[TableRef]:
-    """Every table and view of a connected database that a user may profile."""
+def list_tables(database: str, schema: str | None = None) -> list[TableInfo]:
+    """Every table and view of a configured database that a user may profile, with the
+    catalog's row estimate (a count on SQLite, which keeps none)."""
     connection = connections[database]
     hidden = external.app_table_names()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 """
-                SELECT table_schema, table_name, table_schema = current_schema()
-                FROM information_schema.tables
-                WHERE table_type IN ('BASE TABLE', 'VIEW')
-                  AND table_schema NOT IN ('pg_catalog', 'information_schema')
-                  AND table_schema NOT LIKE 'pg\\_%%'
-                ORDER BY table_schema, table_name
-                """
+                SELECT t.table_schema, t.table_name, t.table_schema = current_schema(),
+                       GREATEST(COALESCE(c.reltuples, 0), 0)::bigint
+                FROM information_schema.tables t
+                LEFT JOIN pg_namespace n ON n.nspname = t.table_schema
+                LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.table_name
+                WHERE t.table_type IN ('BASE TABLE', 'VIEW')
+                  AND t.table_schema NOT IN ('pg_catalog', 'information_schema')
+                  AND t.table_schema NOT LIKE 'pg\\_%%'
+                  AND (%s::text IS NULL OR t.table_schema = %s::text)
+                ORDER BY t.table_schema, t.table_name
+                """,
+                [schema, schema],
             )
-            rows = cursor.fetchall()
             return [
-                TableRef(database, schema, table)
-                for schema, table, in_app_schema in rows
+                TableInfo(schema_, table, int(rows))
+                for schema_, table, in_app_schema, rows in cursor.fetchall()
                 if not (in_app_schema and table in hidden)
             ]
         if connection.vendor == "sqlite":
+            if schema not in (None, SQLITE_SCHEMA):
+                return []
             cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+                "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') "
                 "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
             )
-            return [
-                TableRef(database, SQLITE_SCHEMA, name)
-                for (name,) in cursor.fetchall()
-                if name not in hidden
-            ]
+            found = []
+            for name, kind in cursor.fetchall():
+                if name in hidden:
+                    continue
+                rows = 0
+                if kind == "table":
+                    cursor.execute(f"SELECT COUNT(*) FROM {quote(connection, name)}")
+                    (rows,) = cursor.fetchone()
+                found.append(TableInfo(SQLITE_SCHEMA, name, rows))
+            return found
     raise NotImplementedError(f"Profiling {connection.vendor} databases is not supported.")
 
 
-def connection_tables(connection) -> list[TableRef]:
-    return [
-        TableRef(connection.key, table.schema, table.name) for table in stored.tables_of(connection)
-    ]
+def databases_for(user) -> list[tuple[str, str]]:
+    """What a user may model: the configured databases, then the connections staff gave
+    them, each as (key, name)."""
+    configured = [(alias, f"App database ({alias})") for alias in settings.SEMANTIC_MODEL_DATABASES]
+    return configured + [(c.key, c.name) for c in Connection.objects.for_user(user)]
+
+
+def may_use(database: str, user) -> bool:
+    if connection_id(database) is None:
+        return database in settings.SEMANTIC_MODEL_DATABASES
+    return _stored_connection(database, user) is not None
+
+
+def tables_in(database: str, user, schema: str | None = None) -> list[TableRef]:
+    """The tables of one database (of one schema), with row estimates as `rows`; a
+    database the user may not use: LookupError. A connection that does not answer:
+    ConnectionFailed."""
+    return [TableRef(database, t.schema, t.name, t.rows) for t in _tables(database, user, schema)]
+
+
+def _tables(database: str, user, schema: str | None) -> list[TableInfo]:
+    if not may_use(database, user):
+        raise LookupError(database)
+    if connection_id(database) is None:
+        return list_tables(database, schema)
+    return stored.tables_of(_stored_connection(database, user), schema)
+
+
+def schemas_in(database: str, user) -> list[str]:
+    """The schemas of a database that hold tables a user may model."""
+    if not may_use(database, user):
+        raise LookupError(database)
+    if connection_id(database) is None:
+        return sorted({table.schema for table in list_tables(database)})
+    return stored.schemas_of(_stored_connection(database, user))
 
 
 def list_all_tables(user=None) -> list[TableRef]:
     """The tables of the configured databases, and of the user's connections that answer."""
-    found = [ref for alias in settings.SEMANTIC_MODEL_DATABASES for ref in list_tables(alias)]
+    found = [
+        TableRef(alias, t.schema, t.name, t.rows)
+        for alias in settings.SEMANTIC_MODEL_DATABASES
+        for t in list_tables(alias)
+    ]
     if user is not None:
         for connection in Connection.objects.for_user(user):
             with contextlib.suppress(external.ConnectionFailed):
-                found += connection_tables(connection)
+                found += tables_in(connection.key, user)
     return found
+
+
+def unavailable(refs: list[TableRef], user=None) -> list[TableRef]:
+    """Those of the tables that do not exist or may not be profiled (by this user), one
+    catalog listing per database and schema they name."""
+    listed: dict[tuple[str, str], set[TableRef]] = {}
+    missing = []
+    for ref in refs:
+        where = (ref.database, ref.schema)
+        if where not in listed:
+            try:
+                listed[where] = set(tables_in(ref.database, user, ref.schema))
+            except LookupError:
+                listed[where] = set()
+        if ref not in listed[where]:
+            missing.append(ref)
+    return missing
 
 
 def is_available(ref: TableRef, user=None) -> bool:
     """Whether the table exists and may be profiled (by this user, for a connection)."""
-    if connection_id(ref.database) is None:
-        return ref.database in settings.SEMANTIC_MODEL_DATABASES and ref in list_tables(
-            ref.database
-        )
-    connection = _stored_connection(ref.database, user)
-    return connection is not None and ref in connection_tables(connection)
+    return not unavailable([ref], user)
 
 
 _CATEGORY_PATTERNS = [

@@ -1,0 +1,201 @@
+"""How the tables of one model join: the foreign keys a database declares, and, between
+tables with none declared, a column named for another table's key whose values are
+found in that key. Each relationship keeps its evidence for the profile.
+
+Names alone guess wrong (a `status_code` is not a key of `status_reports`) and values
+alone guess wrong (small whole numbers overlap every id column), so an inferred
+relationship needs both: a name that points at the table and its key, and nearly every
+distinct value found there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from jobs.analysis.tables.naming import logical_name
+from jobs.analysis.tables.profiling import ColumnProfile
+from jobs.analysis.tables.warehouse import (
+    TableRef,
+    TableSchema,
+    connection_for,
+    qualified_name,
+    quote,
+)
+
+# Share of a column's distinct values that must be found in the key it is named for.
+OVERLAP_NEEDED = 0.95
+# Key names that say nothing of the table they identify: `id` alone names no table.
+GENERIC_KEYS = {"id", "key", "code", "no", "nbr", "num", "number", "uuid", "pk", "name"}
+NUMBERS = {"integer", "decimal"}
+UNCHANGED = {"series", "species", "news", "data", "status", "analysis"}
+
+
+@dataclass
+class Relationship:
+    left: str  # table key (TableRef.key)
+    left_column: str
+    right: str
+    right_column: str
+    declared: bool
+    one_to_one: bool
+    evidence: str
+    distinct: int | None = None
+    found: int | None = None
+
+    @property
+    def accepted(self) -> bool:
+        if self.declared:
+            return True
+        return bool(self.distinct) and (self.found or 0) / self.distinct >= OVERLAP_NEEDED
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Relationship:
+        return cls(**data)
+
+
+def declared(schemas: list[TableSchema], profiles: dict[TableRef, list[ColumnProfile]]):
+    """The foreign keys between the model's tables, as the database declares them."""
+    by_place = {(s.ref.schema, s.ref.table): s.ref for s in schemas}
+    found = []
+    for schema in schemas:
+        for fk in schema.foreign_keys:
+            target = by_place.get((fk.ref_schema, fk.ref_table))
+            if target is None or target == schema.ref:
+                continue
+            profile = _profile(profiles[schema.ref], fk.column)
+            found.append(
+                Relationship(
+                    left=schema.ref.key,
+                    left_column=fk.column,
+                    right=target.key,
+                    right_column=fk.ref_column,
+                    declared=True,
+                    one_to_one=bool(profile and profile.unique),
+                    evidence=f"declared foreign key to {target.label}.{fk.ref_column}",
+                )
+            )
+    return found
+
+
+def candidates(
+    schemas: list[TableSchema],
+    profiles: dict[TableRef, list[ColumnProfile]],
+    known: list[Relationship],
+) -> list[tuple[TableSchema, ColumnProfile, TableSchema, ColumnProfile]]:
+    """Columns named for another table's key, between tables with no declared link:
+    (left table, its column, right table, the key), each to be checked on the values."""
+    linked = {frozenset((r.left, r.right)) for r in known}
+    found = []
+    for left in schemas:
+        for right in schemas:
+            if left is right or frozenset((left.ref.key, right.ref.key)) in linked:
+                continue
+            for key in keys_of(right, profiles[right.ref]):
+                for column in profiles[left.ref]:
+                    if _comparable(column, key) and named_for(column.name, right.ref.table, key):
+                        found.append((left, column, right, key))
+    return found
+
+
+def keys_of(schema: TableSchema, profiles: list[ColumnProfile]) -> list[ColumnProfile]:
+    """What rows of a table are known by: its one-column primary key, else any column
+    whose values are all there and all different."""
+    if len(schema.primary_key) == 1:
+        key = _profile(profiles, schema.primary_key[0])
+        return [key] if key else []
+    return [p for p in profiles if p.unique and p.category in NUMBERS | {"text"}]
+
+
+def named_for(column: str, table: str, key: ColumnProfile) -> bool:
+    """Whether a column's name points at a table's key: `customer_id` or `cust_id` at
+    customers.id, `customerId` at customers.customer_id, `country` at countries.id."""
+    name, key_name = logical_name(column), logical_name(key.name)
+    stems = {logical_name(table), singular(logical_name(table))}
+    if key_name not in GENERIC_KEYS and (name == key_name or name.endswith(f"_{key_name}")):
+        return True
+    for stem in stems:
+        for own in (key_name, key_name.removeprefix(f"{stem}_")):
+            if name in (f"{stem}_{own}", f"{stem}{own}"):
+                return True
+        if key.primary_key and name == stem:
+            return True
+    # An abbreviated stem: `cust_id` for customers.id (three letters at least).
+    prefix, _, rest = name.partition("_")
+    stem = singular(logical_name(table))
+    return len(prefix) >= 3 and stem.startswith(prefix) and rest == key_name
+
+
+def singular(word: str) -> str:
+    """The last word of a snake-case name made singular: order_items -> order_item."""
+    head, sep, last = word.rpartition("_")
+    if last in UNCHANGED:
+        pass
+    elif last.endswith("ies") and len(last) > 4:
+        last = last[:-3] + "y"
+    elif last.endswith(("ses", "xes", "ches", "shes")):
+        last = last[:-2]
+    elif last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        last = last[:-1]
+    return f"{head}{sep}{last}"
+
+
+def check_overlap(
+    left: TableSchema, column: ColumnProfile, right: TableSchema, key: ColumnProfile
+) -> Relationship:
+    """How many of the column's distinct values the key holds: one query on the source."""
+    connection = connection_for(left.ref)
+    col, key_col = quote(connection, column.name), quote(connection, key.name)
+    sql = (
+        f"SELECT COUNT(DISTINCT l.{col}), COUNT(DISTINCT CASE WHEN r.k IS NOT NULL "
+        f"THEN l.{col} END) FROM {qualified_name(connection, left.ref)} l "
+        f"LEFT JOIN (SELECT DISTINCT {key_col} AS k FROM {qualified_name(connection, right.ref)}) r"
+        f" ON l.{col} = r.k"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        distinct, found = cursor.fetchone()
+    share = found / distinct if distinct else 0.0
+    place = f"{right.ref.label}.{key.name}"
+    verdict = "inferred" if distinct and share >= OVERLAP_NEEDED else "not related"
+    return Relationship(
+        left=left.ref.key,
+        left_column=column.name,
+        right=right.ref.key,
+        right_column=key.name,
+        declared=False,
+        one_to_one=column.unique,
+        evidence=(
+            f"{verdict}: {column.name} is named for {place}, and {found:,} of its "
+            f"{distinct:,} distinct values ({share:.0%}) are found there"
+        ),
+        distinct=distinct,
+        found=found,
+    )
+
+
+def best(checked: list[Relationship]) -> list[Relationship]:
+    """One relationship per column: where a name fits several keys, the one holding most of
+    its values."""
+    chosen: dict[tuple[str, str], Relationship] = {}
+    for relationship in checked:
+        if not relationship.accepted:
+            continue
+        place = (relationship.left, relationship.left_column)
+        held = chosen.get(place)
+        if held is None or (relationship.found or 0) > (held.found or 0):
+            chosen[place] = relationship
+    return list(chosen.values())
+
+
+def _profile(profiles: list[ColumnProfile], name: str) -> ColumnProfile | None:
+    return next((p for p in profiles if p.name == name), None)
+
+
+def _comparable(column: ColumnProfile, key: ColumnProfile) -> bool:
+    if column.name == key.name and column is key:
+        return False
+    numbers = column.category in NUMBERS and key.category in NUMBERS
+    return numbers or column.category == key.category == "text"
