@@ -48,8 +48,9 @@ def run(ctx: JobContext, params: dict) -> dict:
     try:
         return _model(ctx, params)
     except ConnectionFailed as exc:
-        # A user's database that stopped answering may answer again: retried.
-        raise JobError(str(exc), retryable=True) from None
+        # A user's database that stopped answering may answer again: retried. A query
+        # stopped at the timeout would be stopped again.
+        raise JobError(str(exc), retryable=not exc.timed_out) from None
 
 
 def _model(ctx: JobContext, params: dict) -> dict:

@@ -8,6 +8,7 @@ import json
 import sqlite3
 from datetime import date, timedelta
 
+import psycopg2
 import pymysql
 import pytest
 import yaml
@@ -179,3 +180,53 @@ def test_a_users_connections_are_browsed_schema_then_tables(
     assert theirs.status_code == 404
     assert submitted.status_code == 302
     assert Job.objects.get().params == {"tables": [key]}
+
+
+@pytest.fixture
+def slow_postgres_view():
+    """A view whose every read waits a second: any query on it outlasts a short timeout."""
+    db = psycopg2.connect(database_url())
+    db.autocommit = True
+    with db.cursor() as cursor:
+        cursor.execute(
+            "DROP SCHEMA IF EXISTS slow CASCADE; CREATE SCHEMA slow; "
+            "CREATE VIEW slow.readings AS SELECT n, n * 1.5 AS level "
+            "FROM generate_series(1, 50) n WHERE (SELECT true FROM pg_sleep(1))"
+        )
+    yield database_url()
+    with db.cursor() as cursor:
+        cursor.execute("DROP SCHEMA slow CASCADE")
+    db.close()
+
+
+@pytest.fixture
+def slow_mariadb_view():
+    db = pymysql.connect(host="localhost", user="root", database="test", autocommit=True)
+    with db.cursor() as cursor:
+        cursor.execute("CREATE OR REPLACE VIEW slow_readings AS SELECT SLEEP(1) AS n")
+    yield "mysql://root@localhost/test"
+    with db.cursor() as cursor:
+        cursor.execute("DROP VIEW IF EXISTS slow_readings")
+    db.close()
+
+
+@pytest.mark.parametrize(
+    ("source", "table"),
+    [("slow_postgres_view", "slow.readings"), ("slow_mariadb_view", "test.slow_readings")],
+)
+def test_a_query_stopped_at_the_statement_timeout_fails_clearly_once(
+    request, user, settings, source, table
+):
+    settings.CONNECTION_STATEMENT_TIMEOUT_SECONDS = 0.3
+    url = request.getfixturevalue(source)
+    connection = connections.add("slow", url, users=[user])
+
+    answer = submit(user, f"{connection.key}:{table}")
+    job = Job.objects.get(pk=answer.json()["id"])
+    running.run_queued_job(str(job.pk))
+    job.refresh_from_db()
+
+    assert job.status == Job.Status.FAILED
+    assert job.error.startswith("The database stopped a query at the statement timeout (0.3 s)")
+    assert "password" not in job.error and "postgres://" not in job.error
+    assert not job.retryable, "the same query would be stopped again"

@@ -17,7 +17,18 @@ from jobs.analysis.tables import dialects
 
 
 class ConnectionFailed(Exception):
-    """A user's database that cannot be used, with a message fit for a page."""
+    """A user's database that cannot be used, with a message fit for a page; `timed_out`
+    when the database stopped a statement at the timeout (trying again will not help)."""
+
+    def __init__(self, message: str, *, timed_out: bool = False):
+        super().__init__(message)
+        self.timed_out = timed_out
+
+
+# How the drivers say a statement ran into the timeout: PostgreSQL's SQLSTATE, MariaDB's
+# max_statement_time and MySQL's max_execution_time error numbers.
+TIMEOUT_SQLSTATE = "57014"
+TIMEOUT_ERRNOS = {1969, 3024}
 
 
 @dataclass(frozen=True)
@@ -96,7 +107,21 @@ def connect(url: str):
             dialect.begin(connection, settings.CONNECTION_STATEMENT_TIMEOUT_SECONDS)
             yield connection
     except sqlalchemy.exc.SQLAlchemyError as exc:
-        raise ConnectionFailed(readable(exc, url)) from None
+        raise failure(exc, url) from None
+
+
+def failure(exc: Exception, url: str) -> ConnectionFailed:
+    original = getattr(exc, "orig", None) or exc
+    code = getattr(original, "args", (None,))[0] if getattr(original, "args", None) else None
+    if getattr(original, "pgcode", None) == TIMEOUT_SQLSTATE or code in TIMEOUT_ERRNOS:
+        seconds = settings.CONNECTION_STATEMENT_TIMEOUT_SECONDS
+        return ConnectionFailed(
+            f"The database stopped a query at the statement timeout ({seconds:g} s): the "
+            "table is too big to profile in that time. Staff can raise "
+            "CONNECTION_STATEMENT_TIMEOUT_SECONDS.",
+            timed_out=True,
+        )
+    return ConnectionFailed(readable(exc, url))
 
 
 def readable(exc: Exception, url: str) -> str:
@@ -199,6 +224,6 @@ class Session:
                     self._prepare(cursor)
                 yield cursor
             except self._errors as exc:
-                raise ConnectionFailed(readable(exc, self.url)) from None
+                raise failure(exc, self.url) from None
             finally:
                 cursor.close()
