@@ -175,15 +175,19 @@ def test_several_tables_are_joined_by_declared_or_inferred_keys(request, user, s
     assert job.result["summary"]["relationships"] == 2
 
 
-def test_a_table_reached_by_a_foreign_key_joins_the_model(user, postgres_shop):
+def test_a_table_reached_by_a_foreign_key_joins_the_model(user, alice_client, postgres_shop):
     url, schema = postgres_shop
     connection = connections.add("shop", url, users=[user])
 
     model, job = model_of(user, [f"{connection.key}:{schema}.orders"])
+    page = alice_client.get(job.get_absolute_url()).content.decode()
 
     assert [t["name"] for t in model["tables"]] == ["orders", "customers"]
     assert model["description"].startswith("Semantic model of shop.orders and 1 related table")
     assert job.title == "shop.orders"
+    assert "2 tables · 1 relationship" in page
+    assert "<code>shop.orders.customer_id</code> →" in page
+    assert "declared foreign key to shop.customers.id (in the model as" in page
 
 
 def test_an_inferred_key_is_the_right_tables_primary_key(user, sqlite_shop, tmp_path):
@@ -228,3 +232,43 @@ def test_tables_of_two_databases_are_refused(user, sqlite_shop, demo_table):
     assert answer.status_code == 400
     assert "one database" in answer.json()["errors"]["tables"][0]
     assert not Job.objects.exists()
+
+
+def test_camel_case_singular_tables_without_declared_keys(user, tmp_path):
+    """A music catalogue laid out as many real databases are: singular CamelCase tables,
+    `<Table>Id` keys, and no foreign key declared."""
+    path = tmp_path / "music.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE Artist (ArtistId INTEGER PRIMARY KEY, Name TEXT)")
+        db.execute("CREATE TABLE Album (AlbumId INTEGER PRIMARY KEY, Title TEXT, ArtistId INT)")
+        db.execute(
+            "CREATE TABLE Track (TrackId INTEGER PRIMARY KEY, Name TEXT, AlbumId INTEGER,"
+            " Milliseconds INTEGER, UnitPrice NUMERIC(10, 2), GenreId INTEGER)"
+        )
+        db.executemany(
+            "INSERT INTO Artist VALUES (?, ?)", [(n, f"Artist {n}") for n in range(1, 41)]
+        )
+        db.executemany(
+            "INSERT INTO Album VALUES (?, ?, ?)",
+            [(n, f"Album {n}", 1 + n % 40) for n in range(1, 121)],
+        )
+        db.executemany(
+            "INSERT INTO Track VALUES (?, ?, ?, ?, ?, ?)",
+            [(n, f"Track {n}", 1 + n % 120, 180_000 + n * 37 % 90_000, 0.99 if n % 7 else 1.99,
+              1 + n % 25) for n in range(1, 1501)],
+        )  # fmt: skip
+    connection = connections.add("music", f"sqlite:///{path}", users=[user])
+    keys = [f"{connection.key}:main.{table}" for table in ("Track", "Album", "Artist")]
+
+    model, job = model_of(user, keys)
+
+    joins = {(r["left_table"], r["right_table"]): r["relationship_columns"][0]
+             for r in model["relationships"]}  # fmt: skip
+    assert joins == {
+        ("track", "album"): {"left_column": "album_id", "right_column": "album_id"},
+        ("album", "artist"): {"left_column": "artist_id", "right_column": "artist_id"},
+    }
+    # GenreId names a table the model does not hold: a dimension still, never summed.
+    track = next(t for t in model["tables"] if t["name"] == "track")
+    assert "genre_id" in {d["name"] for d in track["dimensions"]}
+    assert job.result["summary"]["checks_failed"] == 0

@@ -178,10 +178,14 @@ def check_overlap(
 
 def best(checked: list[Relationship]) -> list[Relationship]:
     """One relationship per column: where a name fits several keys, the one holding most of
-    its values."""
+    its values; and one per pair of columns, however many directions pass."""
     chosen: dict[tuple[str, str], Relationship] = {}
     for relationship in checked:
         if not relationship.accepted:
+            continue
+        # Two keys named alike (one to one): the pair joined once, in its first direction.
+        reverse = chosen.get((relationship.right, relationship.right_column))
+        if reverse is not None and reverse.right == relationship.left:
             continue
         place = (relationship.left, relationship.left_column)
         held = chosen.get(place)
