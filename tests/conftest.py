@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -133,15 +134,18 @@ class Worker:
         return self
 
     def stop(self, timeout: float = 20) -> None:
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
-        # SIGTERM to the cluster's main process lets it stop its workers cleanly.
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
+        if self.process.poll() is None:
+            # SIGTERM to the cluster's main process lets it stop its workers cleanly.
+            self.process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout)
+        # Whatever of its group outlived it (workers of a cluster whose database went away
+        # while it stopped) would go on taking jobs from later tests.
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
+        self.process.wait(5)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

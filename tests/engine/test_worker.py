@@ -39,7 +39,7 @@ def test_submitted_job_runs_to_success_in_a_real_worker(client, demo_table, work
         JobEvent.objects.filter(job=job, type=JobEvent.Type.STAGE).values_list("name", flat=True)
     )
     assert stages == [
-        "reading_schema", "profiling", "sampling", "classifying",
+        "reading_schema", "profiling", "sampling", "relating", "classifying",
         "describing", "proposing", "validating", "saving",
     ]  # fmt: skip
     queued = [entry.name() for entry in OrmQ.objects.all()]

@@ -8,18 +8,15 @@ import json
 import sqlite3
 from datetime import date, timedelta
 
-import psycopg2
-import pymysql
 import pytest
-import yaml
 from django.test import Client
 
 from jobs.analysis.tables import connections, external
-from jobs.api import tokens
 from jobs.engine import running
 from jobs.models import Job
 from tests.conftest import database_url
 from tests.factories import make_user
+from tests.kinds.user_databases import mariadb_tables, modelled, postgres_schema, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -41,19 +38,15 @@ def readings(days: int = 400) -> list[tuple]:
 
 @pytest.fixture
 def mariadb_weather():
-    db = pymysql.connect(host="localhost", user="root", database="test")
-    with db.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS city_weather")
+    def fill(cursor):
         cursor.execute(
             "CREATE TABLE city_weather (day DATE, weather VARCHAR(10), tempMax DOUBLE,"
             " precipitation DOUBLE, stationRef INT)"
         )
         cursor.executemany("INSERT INTO city_weather VALUES (%s, %s, %s, %s, %s)", readings())
-    db.commit()
-    yield "mysql://root@localhost/test"
-    with db.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS city_weather")
-    db.commit()
+
+    with mariadb_tables("DROP TABLE IF EXISTS city_weather", fill) as url:
+        yield url
 
 
 @pytest.fixture
@@ -71,21 +64,9 @@ def sqlite_weather(tmp_path):
     return f"sqlite:///{path}"
 
 
-def submit(user, key: str):
-    _, token = tokens.create(user, "tests")
-    api = Client(headers={"Authorization": f"Bearer {token}"})
-    body = json.dumps({"kind": "semantic_model", "params": {"table": key}})
-    return api.post("/api/jobs", body, content_type="application/json")
-
-
-def modelled(user, key: str) -> tuple[dict, Job]:
-    answer = submit(user, key)
-    assert answer.status_code == 202, answer.content
-    job = Job.objects.get(pk=answer.json()["id"])
-    running.run_queued_job(str(job.pk))
-    job.refresh_from_db()
-    assert job.status == Job.Status.SUCCEEDED, job.error
-    return yaml.safe_load(job.result["yaml"]), job
+def modelled_table(user, key: str) -> tuple[dict, Job]:
+    # The older single-table spelling, which the API still takes.
+    return modelled(user, {"table": key})
 
 
 @pytest.mark.parametrize("source", ["mariadb_weather", "sqlite_weather"])
@@ -94,7 +75,7 @@ def test_a_table_of_a_users_database_is_modelled_and_checked(request, user, sour
     connection = connections.add(f"weather-{source}", url, users=[user])
     schema = "test" if source == "mariadb_weather" else "main"
 
-    model, job = modelled(user, f"c{connection.pk}:{schema}.city_weather")
+    model, job = modelled_table(user, f"c{connection.pk}:{schema}.city_weather")
 
     table = model["tables"][0]
     assert table["base_table"]["table"] == "city_weather"
@@ -116,7 +97,7 @@ def test_a_table_of_a_users_database_is_modelled_and_checked(request, user, sour
 def test_postgresql_through_a_connection(user, demo_table):
     connection = connections.add("warehouse", database_url(), users=[user])
 
-    model, job = modelled(user, f"c{connection.pk}:demo.loan_applications")
+    model, job = modelled_table(user, f"c{connection.pk}:demo.loan_applications")
 
     assert model["tables"][0]["base_table"]["schema"] == "demo"
     assert job.result["summary"]["checks_failed"] == 0
@@ -125,7 +106,7 @@ def test_postgresql_through_a_connection(user, demo_table):
 def test_nobody_else_can_model_a_connections_tables(user, sqlite_weather):
     connection = connections.add("private", sqlite_weather, users=[user])
 
-    answer = submit(make_user("outsider"), f"c{connection.pk}:main.city_weather")
+    answer = submit(make_user("outsider"), {"tables": [f"c{connection.pk}:main.city_weather"]})
 
     assert answer.status_code == 400
     assert "valid choice" in json.dumps(answer.json())
@@ -134,7 +115,7 @@ def test_nobody_else_can_model_a_connections_tables(user, sqlite_weather):
 
 def test_a_table_dropped_after_submitting_fails_clearly(user, tmp_path, sqlite_weather):
     connection = connections.add("shrinking", sqlite_weather, users=[user])
-    answer = submit(user, f"c{connection.pk}:main.city_weather")
+    answer = submit(user, {"tables": [f"c{connection.pk}:main.city_weather"]})
     path = sqlite_weather.removeprefix("sqlite:///")
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE city_weather")
@@ -185,29 +166,24 @@ def test_a_users_connections_are_browsed_schema_then_tables(
 @pytest.fixture
 def slow_postgres_view():
     """A view whose every read waits a second: any query on it outlasts a short timeout."""
-    db = psycopg2.connect(database_url())
-    db.autocommit = True
-    with db.cursor() as cursor:
+
+    def fill(cursor):
         cursor.execute(
-            "DROP SCHEMA IF EXISTS slow CASCADE; CREATE SCHEMA slow; "
             "CREATE VIEW slow.readings AS SELECT n, n * 1.5 AS level "
             "FROM generate_series(1, 50) n WHERE (SELECT true FROM pg_sleep(1))"
         )
-    yield database_url()
-    with db.cursor() as cursor:
-        cursor.execute("DROP SCHEMA slow CASCADE")
-    db.close()
+
+    with postgres_schema("slow", fill) as url:
+        yield url
 
 
 @pytest.fixture
 def slow_mariadb_view():
-    db = pymysql.connect(host="localhost", user="root", database="test", autocommit=True)
-    with db.cursor() as cursor:
-        cursor.execute("CREATE OR REPLACE VIEW slow_readings AS SELECT SLEEP(1) AS n")
-    yield "mysql://root@localhost/test"
-    with db.cursor() as cursor:
-        cursor.execute("DROP VIEW IF EXISTS slow_readings")
-    db.close()
+    def fill(cursor):
+        cursor.execute("CREATE VIEW slow_readings AS SELECT SLEEP(1) AS n")
+
+    with mariadb_tables("DROP VIEW IF EXISTS slow_readings", fill) as url:
+        yield url
 
 
 @pytest.mark.parametrize(
@@ -221,7 +197,7 @@ def test_a_query_stopped_at_the_statement_timeout_fails_clearly_once(
     url = request.getfixturevalue(source)
     connection = connections.add("slow", url, users=[user])
 
-    answer = submit(user, f"{connection.key}:{table}")
+    answer = submit(user, {"tables": [f"{connection.key}:{table}"]})
     job = Job.objects.get(pk=answer.json()["id"])
     running.run_queued_job(str(job.pk))
     job.refresh_from_db()

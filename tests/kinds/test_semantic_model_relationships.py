@@ -4,21 +4,14 @@ are found there: on PostgreSQL (declared), MariaDB and SQLite (inferred)."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import date, timedelta
 
-import psycopg2
-import pymysql
 import pytest
-import yaml
-from django.test import Client
 
 from jobs.analysis.tables import connections, external
-from jobs.api import tokens
-from jobs.engine import running
 from jobs.models import Job
-from tests.conftest import database_url
+from tests.kinds.user_databases import mariadb_tables, modelled, postgres_schema, submit
 
 pytestmark = pytest.mark.django_db
 REGIONS = ["north", "south", "east", "west"]
@@ -70,28 +63,18 @@ def load(cursor, prefix: str, fk: str, marker: str) -> None:
 @pytest.fixture
 def postgres_shop():
     """Declared foreign keys, in a schema of the test database."""
-    db = psycopg2.connect(database_url())
-    db.autocommit = True
-    with db.cursor() as cursor:
-        cursor.execute("DROP SCHEMA IF EXISTS shop CASCADE; CREATE SCHEMA shop")
-        load(cursor, "shop.", "REFERENCES shop.customers (id)", "%s")
-    yield database_url(), "shop"
-    with db.cursor() as cursor:
-        cursor.execute("DROP SCHEMA shop CASCADE")
-    db.close()
+    with postgres_schema(
+        "shop", lambda c: load(c, "shop.", "REFERENCES shop.customers (id)", "%s")
+    ) as url:
+        yield url, "shop"
 
 
 @pytest.fixture
 def mariadb_shop():
     """No foreign keys declared: the relationships are inferred."""
-    db = pymysql.connect(host="localhost", user="root", database="test", autocommit=True)
-    with db.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS payments, orders, customers")
-        load(cursor, "", "", "%s")
-    yield "mysql://root@localhost/test", "test"
-    with db.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS payments, orders, customers")
-    db.close()
+    drop = "DROP TABLE IF EXISTS payments, orders, customers"
+    with mariadb_tables(drop, lambda cursor: load(cursor, "", "", "%s")) as url:
+        yield url, "test"
 
 
 @pytest.fixture
@@ -103,16 +86,7 @@ def sqlite_shop(tmp_path):
 
 
 def model_of(user, keys: list[str]) -> tuple[dict, Job]:
-    _, token = tokens.create(user, "tests")
-    api = Client(headers={"Authorization": f"Bearer {token}"})
-    body = json.dumps({"kind": "semantic_model", "params": {"tables": keys}})
-    answer = api.post("/api/jobs", body, content_type="application/json")
-    assert answer.status_code == 202, answer.content
-    job = Job.objects.get(pk=answer.json()["id"])
-    running.run_queued_job(str(job.pk))
-    job.refresh_from_db()
-    assert job.status == Job.Status.SUCCEEDED, job.error
-    return yaml.safe_load(job.result["yaml"]), job
+    return modelled(user, {"tables": keys})
 
 
 @pytest.mark.parametrize("source", ["postgres_shop", "mariadb_shop", "sqlite_shop"])
@@ -219,15 +193,9 @@ def test_an_inferred_key_is_the_right_tables_primary_key(user, sqlite_shop, tmp_
 def test_tables_of_two_databases_are_refused(user, sqlite_shop, demo_table):
     url, _ = sqlite_shop
     connection = connections.add("shop", url, users=[user])
-    _, token = tokens.create(user, "tests")
-    api = Client(headers={"Authorization": f"Bearer {token}"})
     params = {"tables": [demo_table.key, f"{connection.key}:main.orders"]}
 
-    answer = api.post(
-        "/api/jobs",
-        json.dumps({"kind": "semantic_model", "params": params}),
-        content_type="application/json",
-    )
+    answer = submit(user, params)
 
     assert answer.status_code == 400
     assert "one database" in answer.json()["errors"]["tables"][0]
