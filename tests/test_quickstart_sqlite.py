@@ -21,16 +21,25 @@ from django.contrib.auth.models import User
 from jobs.engine import submitting
 from jobs.analysis.tables import warehouse
 from jobs.engine.registry import get_kind
-(table,) = [t for t in warehouse.list_all_tables() if t.table == "loan_applications"]
+from jobs.kinds.table_choice import browse
 owner = User.objects.get(username="demo")
-jobs = [submitting.submit(owner=owner, kind=get_kind("semantic_model"), params=table.as_params())
-        for _ in range(2)]
+# As the page offers them: the app's database, its one schema, its tables counted.
+browser = browse(owner, "default")
+assert browser.schemas == ["main"] and browser.schema == "main", browser
+rows = {t.table: t.rows for t in browser.tables}
+assert rows["loan_applications"] == 500, rows
+keys = [t.key for t in browser.tables if t.table in ("loan_applications", "lenders")]
+(table,) = [t for t in warehouse.list_all_tables() if t.table == "loan_applications"]
+kind = get_kind("semantic_model")
+jobs = [submitting.submit(owner=owner, kind=kind, params={"tables": keys}),
+        submitting.submit(owner=owner, kind=kind, params=table.as_params())]
 print(json.dumps([str(job.pk) for job in jobs]))
 """
 STATUS = """
 import json, sys
 from jobs.models import Job
-print(json.dumps({str(j.pk): [j.status, j.error] for j in Job.objects.all()}))
+print(json.dumps({str(j.pk): [j.status, j.error, (j.result or {}).get("summary", {})]
+                  for j in Job.objects.all()}))
 """
 
 
@@ -79,3 +88,6 @@ def test_make_run_on_sqlite_sets_up_and_runs_jobs_in_a_real_worker(tmp_path):
         final,
         worker.log()[-3000:],
     )
+    both_tables, one_table = (final[pk][2] for pk in submitted)
+    assert both_tables["tables"] == 2 and both_tables["relationships"] == 1
+    assert one_table["tables"] == 2, "lenders, reached by the foreign key, joins it"
