@@ -10,6 +10,7 @@ distinct value found there.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from jobs.analysis.tables.naming import logical_name
@@ -27,6 +28,7 @@ OVERLAP_NEEDED = 0.95
 # Key names that say nothing of the table they identify: `id` alone names no table.
 GENERIC_KEYS = {"id", "key", "code", "no", "nbr", "num", "number", "uuid", "pk", "name"}
 NUMBERS = {"integer", "decimal"}
+WAREHOUSE_MARKS = re.compile(r"^(dim|fact|fct|tbl|d|f|t)_|_(dim|fact|table|tbl)$")
 UNCHANGED = {"series", "species", "news", "data", "status", "analysis"}
 
 
@@ -113,7 +115,7 @@ def named_for(column: str, table: str, key: ColumnProfile) -> bool:
     """Whether a column's name points at a table's key: `customer_id` or `cust_id` at
     customers.id, `customerId` at customers.customer_id, `country` at countries.id."""
     name, key_name = logical_name(column), logical_name(key.name)
-    stems = {logical_name(table), singular(logical_name(table))}
+    stems = stems_of(table)
     if key_name not in GENERIC_KEYS and (name == key_name or name.endswith(f"_{key_name}")):
         return True
     for stem in stems:
@@ -124,8 +126,16 @@ def named_for(column: str, table: str, key: ColumnProfile) -> bool:
             return True
     # An abbreviated stem: `cust_id` for customers.id (three letters at least).
     prefix, _, rest = name.partition("_")
-    stem = singular(logical_name(table))
-    return len(prefix) >= 3 and stem.startswith(prefix) and rest == key_name
+    return rest == key_name and any(len(prefix) >= 3 and stem.startswith(prefix) for stem in stems)
+
+
+def stems_of(table: str) -> set[str]:
+    """What a column naming a table calls it: `customers`, `customer`, and without a
+    warehouse's marks (`dim_product`, `product_dim`, `tbl_orders` name products and
+    orders)."""
+    name = logical_name(table)
+    bare = WAREHOUSE_MARKS.sub("", name) or name
+    return {name, singular(name), bare, singular(bare)}
 
 
 def singular(word: str) -> str:

@@ -24,6 +24,10 @@ def key(name: str, primary: bool = True) -> ColumnProfile:
         ("category_id", "categories", "id", True),
         ("billing_customer_id", "customers", "customer_id", True),
         ("address_id", "addresses", "id", True),
+        # A warehouse's dimension tables, named with their marks.
+        ("product_id", "dim_product", "id", True),
+        ("store_key", "store_dim", "key", True),
+        ("product_key", "dim_product", "product_key", True),
         # Named like a key, but of something else, or of nothing at all.
         ("status_code", "status_reports", "id", False),
         ("id", "orders", "id", False),
