@@ -14,7 +14,13 @@ from jobs.analysis.tables.classification import (
     TIME_DIMENSION,
     Classification,
 )
-from jobs.analysis.tables.naming import humanize, logical_name, synonyms_for, unit
+from jobs.analysis.tables.naming import (
+    humanize,
+    logical_name,
+    synonyms_for,
+    table_synonyms,
+    unit,
+)
 from jobs.analysis.tables.profiling import ColumnProfile
 from jobs.analysis.tables.warehouse import TableSchema
 
@@ -109,7 +115,7 @@ def fill_descriptions(table: ProfiledTable) -> None:
         table.descriptions.setdefault(profile.name, describe(profile, classification))
         table.synonyms.setdefault(profile.name, synonyms_for(profile.name))
     table.descriptions.setdefault("", describe_table(table))
-    table.synonyms.setdefault("", synonyms_for(table.schema.ref.table))
+    table.synonyms.setdefault("", table_synonyms(table.schema.ref.table))
 
 
 DESCRIBE_PROMPT = (

@@ -28,10 +28,11 @@ from jobs.analysis.tables.naming import (
     humanize,
     logical_name,
     month_expr,
+    singular,
     snowflake_type,
 )
 from jobs.analysis.tables.profiling import ColumnProfile
-from jobs.analysis.tables.relating import Relationship, singular
+from jobs.analysis.tables.relating import Relationship
 
 SAMPLE_VALUES_SHOWN = 5
 

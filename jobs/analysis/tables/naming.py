@@ -70,6 +70,53 @@ def unit(name: str) -> str | None:
     return vocabulary.UNITS.get(parts[-1]) if len(parts) > 1 else None
 
 
+# Words whose singular and plural are the same, or that only look plural.
+UNCHANGED = {"series", "species", "news", "data", "status", "analysis", "gas", "bus"}
+
+
+def singular(word: str) -> str:
+    """The last word of a snake-case name made singular: order_items -> order_item."""
+    head, sep, last = word.rpartition("_")
+    if last in UNCHANGED:
+        pass
+    elif last.endswith("ies") and len(last) > 4:
+        last = last[:-3] + "y"
+    elif last.endswith(("ses", "xes", "ches", "shes")):
+        last = last[:-2]
+    elif last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        last = last[:-1]
+    return f"{head}{sep}{last}"
+
+
+def plural(phrase: str) -> str:
+    """The last word of a phrase made plural: purchase -> purchases, entry -> entries."""
+    head, sep, last = phrase.rpartition(" ")
+    if last in UNCHANGED or not last:
+        pass
+    elif last.endswith("y") and last[-2:-1] not in "aeiou":
+        last = last[:-1] + "ies"
+    elif last.endswith(("s", "x", "ch", "sh")):
+        last += "es"
+    else:
+        last += "s"
+    return f"{head}{sep}{last}"
+
+
+def table_synonyms(name: str) -> list[str]:
+    """A table's other names: as for a column, then the other names of what one row is,
+    in the plural (orders: purchases)."""
+    found = synonyms_for(name)
+    one = singular(logical_name(name))
+    if one != logical_name(name):
+        found += [plural(other) for other in synonyms_for(one)]
+    seen, result = {humanize(name).lower(), logical_name(name)}, []
+    for candidate in found:
+        if candidate.lower() not in seen:
+            seen.add(candidate.lower())
+            result.append(candidate)
+    return result[:6]
+
+
 def synonyms_for(name: str) -> list[str]:
     """Other names for a column or table: as written, expanded, without a trailing id
     word, and the vocabulary's synonyms of its words; never the name itself."""

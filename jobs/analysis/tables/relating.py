@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from jobs.analysis.tables.naming import logical_name
+from jobs.analysis.tables.naming import logical_name, singular
 from jobs.analysis.tables.profiling import ColumnProfile
 from jobs.analysis.tables.warehouse import (
     TableRef,
@@ -29,7 +29,6 @@ OVERLAP_NEEDED = 0.95
 GENERIC_KEYS = {"id", "key", "code", "no", "nbr", "num", "number", "uuid", "pk", "name"}
 NUMBERS = {"integer", "decimal"}
 WAREHOUSE_MARKS = re.compile(r"^(dim|fact|fct|tbl|d|f|t)_|_(dim|fact|table|tbl)$")
-UNCHANGED = {"series", "species", "news", "data", "status", "analysis"}
 
 
 @dataclass
@@ -136,20 +135,6 @@ def stems_of(table: str) -> set[str]:
     name = logical_name(table)
     bare = WAREHOUSE_MARKS.sub("", name) or name
     return {name, singular(name), bare, singular(bare)}
-
-
-def singular(word: str) -> str:
-    """The last word of a snake-case name made singular: order_items -> order_item."""
-    head, sep, last = word.rpartition("_")
-    if last in UNCHANGED:
-        pass
-    elif last.endswith("ies") and len(last) > 4:
-        last = last[:-3] + "y"
-    elif last.endswith(("ses", "xes", "ches", "shes")):
-        last = last[:-2]
-    elif last.endswith("s") and not last.endswith(("ss", "us", "is")):
-        last = last[:-1]
-    return f"{head}{sep}{last}"
 
 
 def check_overlap(

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from jobs.analysis.tables.naming import plural, singular, table_synonyms
 from jobs.analysis.tables.profiling import ColumnProfile
-from jobs.analysis.tables.relating import Relationship, best, named_for, singular
+from jobs.analysis.tables.relating import Relationship, best, named_for
 
 
 def key(name: str, primary: bool = True) -> ColumnProfile:
@@ -55,6 +56,24 @@ def test_a_column_named_for_a_tables_key(column, table, key_name, expected):
 )
 def test_singular(word, expected):
     assert singular(word) == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("purchase", "purchases"), ("entry", "entries"), ("box", "boxes"), ("day", "days"),
+     ("sales order", "sales orders"), ("series", "series")],
+)  # fmt: skip
+def test_plural(word, expected):
+    assert plural(word) == expected
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [("orders", "purchases"), ("customers", "clients"),
+     ("loan_applications", "credit applications")],
+)  # fmt: skip
+def test_a_table_is_also_called_by_what_its_rows_are_called(table, expected):
+    assert expected in table_synonyms(table)
 
 
 def relationship(left, column, right, key_name, found, distinct=100) -> Relationship:
