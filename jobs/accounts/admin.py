@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 
 from jobs.accounts import invitations
 from jobs.accounts.forms import InviteForm
@@ -44,9 +42,9 @@ class InvitationAdmin(admin.ModelAdmin):
         return invite_view(self, request)
 
 
-@never_cache
-@staff_member_required
 def invite_view(model_admin: InvitationAdmin, request):
+    # Called from add_view, which the admin already wraps: staff only, CSRF-checked and
+    # never cached (the answer may hold the only copy of a link).
     if not model_admin.has_add_permission(request):
         return redirect("admin:index")
     form = InviteForm(request.POST if request.method == "POST" else None)

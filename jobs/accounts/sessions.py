@@ -52,6 +52,12 @@ def touch(request: HttpRequest) -> None:
     )
 
 
+def rekey(old_key: str | None, new_key: str | None) -> None:
+    """The session went on under a new key (Django rotates it when the password changes)."""
+    if old_key and new_key and old_key != new_key:
+        UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
+
+
 def live_for(user):
     return UserSession.objects.for_user(user).live()
 

@@ -121,8 +121,10 @@ def password_change(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     user = form.save()
-    # This browser stays logged in; every other session of the user ends.
+    # This browser stays logged in, under a new session key; every other session ends.
+    old_key = request.session.session_key
     update_session_auth_hash(request, user)
+    sessions.rekey(old_key, request.session.session_key)
     ended = sessions.end_others(user, request.session.session_key)
     messages.success(
         request,
