@@ -39,8 +39,9 @@ class LoginView(auth_views.LoginView):
         if not settings.AXES_ENABLED:
             return super().form_invalid(form)
         credentials = {"username": form.data.get("username", "")}
-        failures = AxesProxyHandler.get_failures(self.request, credentials)
-        delay = min(settings.LOGIN_FAILURE_DELAY_SECONDS * failures, MAX_LOGIN_DELAY_SECONDS)
+        # Axes counted this failure already: the first one is answered at once.
+        earlier = AxesProxyHandler.get_failures(self.request, credentials) - 1
+        delay = min(settings.LOGIN_FAILURE_DELAY_SECONDS * earlier, MAX_LOGIN_DELAY_SECONDS)
         if delay > 0:
             time.sleep(delay)
         return super().form_invalid(form)
