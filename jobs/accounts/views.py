@@ -36,7 +36,9 @@ class LoginView(auth_views.LoginView):
     database). After AXES_FAILURE_LIMIT, axes refuses the login outright for a while."""
 
     def form_invalid(self, form):
-        if not settings.AXES_ENABLED:
+        # Once locked, the answer is the lock page at once: pausing then would only hold
+        # a server thread for whoever keeps knocking.
+        if not settings.AXES_ENABLED or getattr(self.request, "axes_locked_out", False):
             return super().form_invalid(form)
         credentials = {"username": form.data.get("username", "")}
         # Axes counted this failure already: the first one is answered at once.

@@ -66,6 +66,19 @@ def test_each_failure_is_answered_more_slowly(throttled, user):
     assert durations[0] < 0.5 <= durations[1] < 1.0 <= durations[2], durations
 
 
+def test_a_locked_login_is_answered_without_a_pause(throttled, user):
+    throttled.LOGIN_FAILURE_DELAY_SECONDS = 1.0
+    attempt(user.username, "wrong")
+    started = time.monotonic()
+    locking = attempt(user.username, "wrong")
+    assert time.monotonic() - started >= 1.0 and locking.status_code == 200
+
+    for _ in range(2):
+        started = time.monotonic()
+        assert attempt(user.username, "wrong").status_code == 429
+        assert time.monotonic() - started < 1.0
+
+
 def test_staff_unlock_in_the_admin(throttled, user):
     for _ in range(3):
         attempt(user.username, "wrong")
