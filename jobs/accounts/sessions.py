@@ -47,9 +47,22 @@ def touch(request: HttpRequest) -> None:
     if now.timestamp() - seen < SEEN_PRECISION.total_seconds():
         return
     request.session[SEEN_KEY] = now.timestamp()
-    UserSession.objects.filter(session_key=request.session.session_key, user=request.user).update(
-        last_seen_at=now, ip_address=client_ip(request)
+    key, address = request.session.session_key, client_ip(request)
+    updated = UserSession.objects.filter(session_key=key, user=request.user).update(
+        last_seen_at=now, ip_address=address
     )
+    if not updated:
+        # A login from before sessions were recorded: listed from its next visit on.
+        UserSession.objects.get_or_create(
+            session_key=key,
+            defaults={
+                "user": request.user,
+                "user_agent": request.headers.get("User-Agent", "")[:300],
+                "ip_address": address,
+                "created_at": now,
+                "last_seen_at": now,
+            },
+        )
 
 
 def rekey(old_key: str | None, new_key: str | None) -> None:

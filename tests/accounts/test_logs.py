@@ -90,6 +90,7 @@ class BrokenMailer:
         '"GET /accounts/reset/MQ/ck2x1-0a1b2c3d4e5f/ HTTP/1.1" 302 0',
         '"GET /accounts/invitation/Zk3_abc-DEF123456789/ HTTP/1.1" 302 0',
         '"GET /accounts/email/confirm/Zk3_abc-DEF123456789/ HTTP/1.1" 200 512',
+        '"GET /accounts/login/?next=/accounts/email/confirm/Zk3_abc-DEF1234/ HTTP/1.1" 302 0',
     ],
 )
 def test_request_lines_lose_the_link_tokens(line):

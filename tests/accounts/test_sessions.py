@@ -78,3 +78,15 @@ def test_a_logged_out_session_is_not_listed(user):
 def test_the_page_needs_a_login_and_ending_needs_a_post(alice_client):
     assert Client().get(reverse("accounts:sessions")).status_code == 302
     assert alice_client.get(reverse("accounts:session_end_others")).status_code == 405
+
+
+def test_a_session_from_before_sessions_were_recorded_is_listed_after_its_next_visit(user):
+    laptop = log_in(user.username, "Old Laptop")
+    UserSession.objects.all().delete()
+    session = laptop.session
+    session["_seen_at"] = 0
+    session.save()
+
+    laptop.get(reverse("jobs:list"))
+
+    assert "Old Laptop" in laptop.get(reverse("accounts:sessions")).text
