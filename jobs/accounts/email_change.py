@@ -49,6 +49,16 @@ def request_change(user, new_email: str) -> None:
     logger.info("e-mail change requested user_id=%s", user.pk)
 
 
+def pending(user, token: str) -> EmailChange | None:
+    """The change the link with `token` asks of `user`, while it may still be confirmed."""
+    if not token or len(token) > 100:
+        return None
+    since = timezone.now() - timedelta(hours=settings.EMAIL_CHANGE_HOURS)
+    return EmailChange.objects.filter(
+        user=user, token_hash=links.hash_token(token), created_at__gt=since
+    ).first()
+
+
 def confirm(user, token: str) -> str:
     """Give `user` the address the link with `token` was sent to. Raises EmailChangeError
     for a link that is unknown, someone else's, used or expired."""

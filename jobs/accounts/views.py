@@ -103,7 +103,13 @@ def profile_email(request: HttpRequest) -> HttpResponse:
 def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
     # A GET only asks: mail scanners open links, and must not change anyone's address.
     if request.method == "GET":
-        return render(request, "accounts/email_confirm.html", {"token": token})
+        change = email_change.pending(request.user, token)
+        return render(
+            request,
+            "accounts/email_confirm.html",
+            {"change": change},
+            status=200 if change else 404,
+        )
     try:
         email = email_change.confirm(request.user, token)
     except email_change.EmailChangeError as exc:

@@ -43,7 +43,8 @@ def test_a_new_address_is_taken_only_once_its_link_is_opened(alice_client, user)
     assert "Waiting for you to open the link" in alice_client.get(reverse("accounts:profile")).text
 
     # Opening the link only asks; confirming is a POST.
-    assert alice_client.get(path_of(link)).status_code == 200
+    asked = alice_client.get(path_of(link))
+    assert asked.status_code == 200 and "Use <strong>alice@example.com</strong>" in asked.text
     user.refresh_from_db()
     assert user.email == ""
     alice_client.post(path_of(link))
@@ -62,6 +63,7 @@ def test_another_users_link_changes_nothing(alice_client, user):
     other = Client()
     other.force_login(mallory)
 
+    assert other.get(path_of(link)).status_code == 404
     response = other.post(path_of(link), follow=True)
 
     assert "This confirmation link is not valid" in response.text

@@ -31,6 +31,7 @@ def test_repeated_failures_for_one_username_lock_it_from_any_address(throttled, 
 
     assert locked.status_code == 429
     assert "Too many failed logins" in locked.text and "failed attempts" in locked.text
+    assert "Try again in 15 min" in locked.text
     assert AccessAttempt.objects.filter(username=user.username).exists()
     # Somebody else, from elsewhere, still logs in.
     other = make_user("bob")
