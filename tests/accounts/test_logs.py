@@ -100,3 +100,22 @@ def test_request_lines_lose_the_link_tokens(line):
     record = logging.LogRecord("django.server", logging.INFO, "", 0, "%s", (line,), None)
     RedactAccountLinks().filter(record)
     assert record.getMessage() == cleaned
+
+
+def test_the_configured_handler_cuts_tokens_out_of_djangos_own_lines(db, client):
+    """Django logs the path of every 404 ("Not Found: /accounts/invitation/<token>/"):
+    the app's console handler prints it without the token."""
+    import io
+
+    (handler,) = [h for h in logging.getLogger().handlers if h.get_name() == "console"]
+    stream = io.StringIO()
+    original = handler.setStream(stream)
+    try:
+        response = client.get("/accounts/invitation/secret-token-1234567890/")
+    finally:
+        handler.setStream(original)
+
+    assert response.status_code == 404
+    printed = stream.getvalue()
+    assert "Not Found: /accounts/invitation/[redacted]/" in printed
+    assert "secret-token-1234567890" not in printed
