@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.contrib.sessions.models import Session
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -27,6 +27,11 @@ def record_login(sender, request: HttpRequest | None, user, **kwargs) -> None:
     if request.session.session_key is None:
         request.session.save()
     now = timezone.now()
+    # The user's sessions that expired or were flushed elsewhere go as a new one comes,
+    # so the table holds about the sessions that are live.
+    UserSession.objects.for_user(user).exclude(
+        pk__in=UserSession.objects.for_user(user).live().values("pk")
+    ).delete()
     UserSession.objects.update_or_create(
         session_key=request.session.session_key,
         defaults={
@@ -38,6 +43,13 @@ def record_login(sender, request: HttpRequest | None, user, **kwargs) -> None:
         },
     )
     request.session[SEEN_KEY] = now.timestamp()
+
+
+@receiver(user_logged_out, dispatch_uid="jobs.accounts.sessions.forget_logout")
+def forget_logout(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    session = getattr(request, "session", None)
+    if session is not None and session.session_key:
+        UserSession.objects.filter(session_key=session.session_key).delete()
 
 
 def touch(request: HttpRequest) -> None:

@@ -68,11 +68,23 @@ def test_another_users_session_is_a_404_and_stays(user, other_user):
     assert alice.get(reverse("jobs:list")).status_code == 200
 
 
-def test_a_logged_out_session_is_not_listed(user):
+def test_a_logged_out_session_is_not_listed_nor_kept(user):
     gone = log_in(user.username, "Gone")
     here = log_in(user.username, "Here")
     gone.post(reverse("logout"))
     assert "Gone" not in here.get(reverse("accounts:sessions")).text
+    assert not UserSession.objects.filter(user_agent="Gone").exists()
+
+
+def test_expired_sessions_are_dropped_at_the_next_login(user):
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    log_in(user.username, "Expired")
+    Session.objects.update(expire_date=timezone.now())
+    log_in(user.username, "Fresh")
+
+    assert list(UserSession.objects.values_list("user_agent", flat=True)) == ["Fresh"]
 
 
 def test_the_page_needs_a_login_and_ending_needs_a_post(alice_client):
