@@ -86,7 +86,24 @@ def confirm(user, token: str) -> str:
         EmailChange.objects.filter(user=user).delete()
         if taken:
             raise EmailChangeError("Another account uses this address already.")
+        old_email = user.email
         user.email = change.new_email
         user.save(update_fields=["email"])
     logger.info("e-mail address changed user_id=%s", user.pk)
+    if old_email:
+        tell_old_address(user, old_email)
     return user.email
+
+
+def tell_old_address(user, old_email: str) -> None:
+    """The address the account had hears that it no longer has it: if someone else
+    changed it, its owner learns at once."""
+    body = (
+        f"The e-mail address of your Long jobs account {user.get_username()} was changed; "
+        "this address no longer receives its e-mails.\n\n"
+        "If it was not you, reset your password and tell your administrator.\n"
+    )
+    try:
+        send_mail("Your e-mail address was changed", body, None, [old_email])
+    except Exception:
+        logger.exception("e-mail change notice failed user_id=%s", user.pk)

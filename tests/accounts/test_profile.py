@@ -153,3 +153,14 @@ def test_the_profile_needs_a_login_and_csrf(user):
     strict.force_login(user)
     response = strict.post(reverse("accounts:profile_name"), {"first_name": "X"})
     assert response.status_code == 403
+
+
+def test_the_old_address_hears_of_the_change(alice_client, user):
+    user.email = "old@example.com"
+    user.save()
+    alice_client.post(reverse("accounts:profile_email"), {"email": "new@example.com"})
+    alice_client.post(path_of(link_in_last_email("new@example.com")))
+
+    (notice,) = [m for m in mail.outbox if m.to == ["old@example.com"]]
+    assert notice.subject == "Your e-mail address was changed"
+    assert "reset your password" in notice.body
