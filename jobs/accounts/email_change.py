@@ -90,7 +90,7 @@ def confirm(user, token: str) -> str:
         user.email = change.new_email
         user.save(update_fields=["email"])
     logger.info("e-mail address changed user_id=%s", user.pk)
-    if old_email:
+    if old_email and settings.EMAIL_ENABLED:
         tell_old_address(user, old_email)
     return user.email
 
