@@ -27,3 +27,5 @@ threads = int(os.environ.get("WEB_THREADS") or 4)
 # Every request is short (jobs run in the worker); one that is not is a bug to see.
 timeout = 30
 accesslog = "-"
+# The access log without the tokens of account links (password reset, invitations).
+logger_class = "jobs.redaction.GunicornAccessLogger"

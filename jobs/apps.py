@@ -15,7 +15,9 @@ class JobsConfig(AppConfig):
         # the process that forks the worker processes: each worker then shares those
         # pages instead of importing a copy of its own on its first job (measured: about
         # 70 MiB less per running job, see docs/benchmarks.md).
-        # Both connect to the worker processes' start signal.
+        # queue and recovery connect to the worker processes' start signal; the accounts'
+        # sessions to user_logged_in, recording each login for the user's session list.
+        from jobs.accounts import sessions  # noqa: F401
         from jobs.engine import queue, recovery  # noqa: F401
         from jobs.engine.registry import all_kinds
 

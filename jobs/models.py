@@ -299,3 +299,107 @@ class Connection(models.Model):
     def key(self) -> str:
         """How table keys name this connection: `c<id>:<schema>.<table>`."""
         return f"c{self.pk}"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def open(self) -> InvitationQuerySet:
+        """Not yet used and not yet expired: the ones a link may still accept."""
+        return self.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """Staff asked someone to join by e-mail. The link's token is stored as a SHA-256
+    hash only; accepting it creates the account and closes the invitation for good."""
+
+    email = models.EmailField()
+    is_staff = models.BooleanField(default=False)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="invitation",
+    )  # fmt: skip
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation #{self.pk}"
+
+
+class EmailChange(models.Model):
+    """A new e-mail address waiting for its owner to open the link sent to it. The
+    account keeps its old address until then."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_changes"
+    )
+    new_email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"E-mail change #{self.pk}"
+
+
+class UserSessionQuerySet(models.QuerySet):
+    def for_user(self, user) -> UserSessionQuerySet:
+        return self.filter(user=user)
+
+    def live(self) -> UserSessionQuerySet:
+        """Those whose Django session still exists and has not expired."""
+        from django.contrib.sessions.models import Session
+
+        return self.filter(
+            models.Exists(
+                Session.objects.filter(
+                    session_key=models.OuterRef("session_key"), expire_date__gt=timezone.now()
+                )
+            )
+        )
+
+
+class UserSession(models.Model):
+    """One login of a user, written when they log in, so they can see where they are
+    logged in and end it. Django's session rows are signed blobs keyed by session, not by
+    user: listing a user's sessions from them would decode every row in the table."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="logins"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    objects = UserSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"Session #{self.pk} of user {self.user_id}"
+
+
+class BadTokenAttempt(models.Model):
+    """A request with an API token that matched none, by client address: a burst of them
+    from one address is answered 429 for a while. In the database, so every web process
+    counts the same attempts."""
+
+    ip_address = models.GenericIPAddressField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["ip_address", "at"], name="bad_token_ip_at")]
+
+    def __str__(self) -> str:
+        return f"Bad token from {self.ip_address} at {self.at:%Y-%m-%d %H:%M:%S}"

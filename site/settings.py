@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -95,6 +96,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_q",
+    # Failed logins, counted in the database: see "Accounts" below.
+    "axes",
     # Serves the API docs page's Swagger UI from the app's own static files.
     "ninja",
     "jobs",
@@ -113,6 +116,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Turns a locked-out login into the page that says so (answered 429).
+    "axes.middleware.AxesMiddleware",
+    # Keeps the "last seen" of the user's session list current, once every few minutes.
+    "jobs.accounts.middleware.SessionSeenMiddleware",
 ]
 
 ROOT_URLCONF = "urls"
@@ -166,6 +173,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Axes first: it refuses a locked-out username or address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "jobs:list"
@@ -236,9 +248,21 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # Tokens of account links never reach a log line (jobs/redaction.py).
+    "filters": {"redact_account_links": {"()": "jobs.redaction.RedactAccountLinks"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["redact_account_links"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django_q": {"level": env_str("Q_LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "django_q": {"level": env_str("Q_LOG_LEVEL", "INFO")},
+        # runserver's request lines, through the same filtered handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # E-mail: through an SMTP server when one is configured; in development, printed to the
@@ -269,6 +293,42 @@ SITE_URL = env_str(
     if os.environ.get("RAILWAY_PUBLIC_DOMAIN")
     else "http://localhost:8000",
 )
+
+# --- Accounts ------------------------------------------------------------------------
+
+# Invitation links (staff invite by e-mail, `manage.py invite`) work once, for this long.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
+# A link confirming a new e-mail address works once, for this long.
+EMAIL_CHANGE_HOURS = env_int("EMAIL_CHANGE_HOURS", 24)
+# Password reset links work once (Django's tokens change with the password), for this long.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 2) * 3600
+# How many proxies in front of the app append to X-Forwarded-For (Railway's: one). The
+# client's address is read that many entries from the right, where no client can write;
+# with 0 it is the connection's own address.
+TRUSTED_PROXY_COUNT = env_int(
+    "TRUSTED_PROXY_COUNT", 1 if os.environ.get("RAILWAY_ENVIRONMENT_NAME") else 0
+)
+# Logins (django-axes): after LOGIN_FAILURE_LIMIT failures for one username, or from one
+# address, both are refused for LOGIN_LOCKOUT_MINUTES (staff can unlock in the admin);
+# before that, each failure is answered after a growing pause (LOGIN_FAILURE_DELAY_SECONDS
+# per failure so far, at most 5 s). The failures are rows in the database, so every web
+# process counts the same ones and honours the same lock.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "jobs.clients.client_ip"
+# Axes' own log lines name the path only: a username may be an e-mail address.
+AXES_CLIENT_STR_CALLABLE = "jobs.clients.client_str"
+AXES_VERBOSE = False
+# A successful login is not logged with its username and address in a table nobody reads.
+AXES_DISABLE_ACCESS_LOG = True
+LOGIN_FAILURE_DELAY_SECONDS = env_float("LOGIN_FAILURE_DELAY_SECONDS", 0.5)
+# API tokens: a client address that sent this many unknown tokens within the window is
+# answered 429 until the window has passed over them.
+API_BAD_TOKEN_LIMIT = env_int("API_BAD_TOKEN_LIMIT", 20)
+API_BAD_TOKEN_WINDOW_SECONDS = env_int("API_BAD_TOKEN_WINDOW_SECONDS", 300)
 
 # --- Jobs -------------------------------------------------------------------------
 

@@ -209,3 +209,11 @@ def stop_watch_mark_writer():
     from jobs.engine import watching
 
     watching.stop_writer()
+
+
+@pytest.fixture(autouse=True)
+def login_throttle_off(settings):
+    # The test client's login() authenticates without a request, which django-axes
+    # refuses; the tests of the throttle itself (tests/accounts/) turn it back on.
+    settings.AXES_ENABLED = False
+    settings.LOGIN_FAILURE_DELAY_SECONDS = 0

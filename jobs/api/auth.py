@@ -7,7 +7,9 @@ from django.http import HttpRequest
 from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
-from jobs.api import tokens
+from jobs.api import throttling, tokens
+from jobs.api.errors import ApiError
+from jobs.clients import client_ip
 
 
 class TokenAuth(HttpBearer):
@@ -27,8 +29,16 @@ class TokenAuth(HttpBearer):
         return self.authenticate(request, key.strip())
 
     def authenticate(self, request: HttpRequest, token: str):
+        address = client_ip(request)
+        if (wait := throttling.retry_after(address)) is not None:
+            raise ApiError(
+                429,
+                f"Too many invalid API tokens from your address: try again in {wait} seconds.",
+                retry_after=wait,
+            )
         user = tokens.user_for_key(token)
         if user is None:
+            throttling.record_failure(address)
             raise AuthenticationError(message="Invalid or revoked API token.")
         request.user = user
         return user

@@ -55,7 +55,10 @@ def install(api: NinjaAPI) -> None:
 
 
 def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-    return error_response(exc.status_code, exc.message, **exc.extra)
+    response = error_response(exc.status_code, exc.message, **exc.extra)
+    if "retry_after" in exc.extra:
+        response["Retry-After"] = str(exc.extra["retry_after"])
+    return response
 
 
 def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:

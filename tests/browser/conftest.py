@@ -62,6 +62,7 @@ def app_pages(owner) -> list[str]:
         "/jobs/", "/jobs/new/", "/jobs/new/semantic_model/", "/jobs/new/review/",
         "/jobs/new/deep_dive/", f"/jobs/{running.pk}/", f"/jobs/{failed.pk}/",
         f"/jobs/{queued.pk}/", "/documents/", f"/documents/{document.pk}/",
-        "/settings/notifications/", "/settings/tokens/", "/jobs/no-such-page/",
+        "/settings/notifications/", "/settings/tokens/", "/accounts/profile/",
+        "/accounts/sessions/", "/jobs/no-such-page/",
         *(["/ops/stats/"] if owner.is_staff else []),
     ]  # fmt: skip
