@@ -1,0 +1,126 @@
+"""reStructuredText and HTML turned into the Markdown-like text the analyses read: headings
+as "#" lines, one paragraph a line, list items and table rows on lines of their own.
+
+docutils parses reStructuredText (with file inclusion and raw passthrough off: a document
+must not read the server's files); BeautifulSoup and markdownify read HTML, after the page
+furniture (navigation, scripts, forms, headers and footers) is removed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup
+from docutils import nodes
+from docutils.core import publish_doctree
+from markdownify import MarkdownConverter
+
+RST_SETTINGS = {
+    "report_level": 5,
+    "halt_level": 5,
+    "file_insertion_enabled": False,
+    "raw_enabled": False,
+    "input_encoding": "unicode",
+}
+# Parts of a web page that frame its content rather than belong to it.
+FURNITURE = (
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
+    "button", "select", "iframe", "svg", "canvas",
+)  # fmt: skip
+SKIPPED_NODES = (
+    nodes.system_message,
+    nodes.comment,
+    nodes.substitution_definition,
+    nodes.target,
+    nodes.raw,
+    nodes.image,
+)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def rst_to_text(source: str) -> tuple[str, str | None]:
+    """The text of a reStructuredText document and its title."""
+    tree = publish_doctree(source, settings_overrides=RST_SETTINGS)
+    lines: list[str] = []
+    title = tree.get("title") or None
+    if title:
+        lines += [f"# {flat(title)}", ""]
+    _rst_lines(tree, lines, depth=2 if title else 1)
+    return _tidy("\n".join(lines)), title
+
+
+def _rst_lines(node: nodes.Node, lines: list[str], depth: int) -> None:
+    for child in node.children:
+        if isinstance(child, SKIPPED_NODES):
+            continue
+        if isinstance(child, nodes.section):
+            _rst_lines(child, lines, depth + 1)
+        elif isinstance(child, nodes.title):
+            if node is not child.parent or not isinstance(node, nodes.document):
+                lines += [f"{'#' * min(depth, 6)} {flat(child.astext())}", ""]
+        elif isinstance(child, nodes.paragraph | nodes.line_block | nodes.rubric):
+            lines += [flat(child.astext()), ""]
+        elif isinstance(child, nodes.literal_block | nodes.doctest_block):
+            lines += [child.astext().rstrip(), ""]
+        elif isinstance(child, nodes.table):
+            lines += [*_rst_table(child), ""]
+        elif isinstance(child, nodes.field):
+            name, body = child.children[0].astext(), child.children[1].astext()
+            lines.append(f"- {flat(name)}: {flat(body)}")
+        elif isinstance(child, nodes.definition_list_item):
+            term = flat(child.children[0].astext())
+            rest = flat(" ".join(part.astext() for part in child.children[1:]))
+            lines.append(f"- {term}: {rest}")
+        elif isinstance(child, nodes.list_item):
+            lines.append(f"- {flat(child.astext())}")
+        elif isinstance(child, nodes.Element) and child.children:
+            _rst_lines(child, lines, depth)
+            if isinstance(child, nodes.bullet_list | nodes.enumerated_list | nodes.field_list):
+                lines.append("")
+        elif isinstance(child, nodes.Text):
+            text = flat(child.astext())
+            if text:
+                lines += [text, ""]
+
+
+def _rst_table(table: nodes.table) -> list[str]:
+    rows = []
+    for row in table.findall(nodes.row):
+        cells = [flat(entry.astext()).replace("|", "/") for entry in row.children]
+        rows.append("| " + " | ".join(cells) + " |")
+    if rows:
+        width = rows[0].count(" | ") + 1
+        rows.insert(1, "|" + " --- |" * width)
+    return rows
+
+
+def html_to_text(source: str) -> tuple[str, str | None]:
+    """The text of an HTML page without its furniture, and its title."""
+    soup = BeautifulSoup(source, "html.parser")
+    title_tag = soup.find("title")
+    title = flat(title_tag.get_text()) if title_tag else None
+    for tag in soup.find_all(FURNITURE):
+        tag.decompose()
+    if title_tag:
+        title_tag.decompose()
+    # Line breaks inside an HTML paragraph are spaces; only preformatted text keeps them.
+    for string in soup.find_all(string=True):
+        if not string.find_parent(["pre", "code"]) and "\n" in string:
+            string.replace_with(re.sub(r"\s+", " ", string))
+    body = soup.find("main") or soup.find("article") or soup.body or soup
+    text = MarkdownConverter(heading_style="ATX", bullets="-", strip=["a", "img"]).convert_soup(
+        body
+    )
+    text = _tidy(text)
+    if not title:
+        heading = re.search(r"^#{1,2} (.+)$", text, re.MULTILINE)
+        title = heading.group(1) if heading else None
+    return text, title or None
+
+
+def _tidy(text: str) -> str:
+    text = "\n".join(line.rstrip() for line in text.splitlines())
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
