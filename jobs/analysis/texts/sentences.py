@@ -19,7 +19,43 @@ from bm25s.stopwords import STOPWORDS_EN
 
 from jobs.analysis.texts.structure import BLOCK, is_structural, line_groups
 
-STOPWORDS = frozenset(STOPWORDS_EN) | {"also", "may", "us", "one", "two", "however", "using"}
+# The words a question is built of ("how many", "which", "does") say what kind of answer
+# is wanted (answering.py), not what it is about.
+QUESTION_WORDS = frozenset(
+    [
+        "how",
+        "many",
+        "much",
+        "does",
+        "do",
+        "did",
+        "have",
+        "has",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "whether",
+        "there",
+        "is",
+        "are",
+        "was",
+        "were",
+        "can",
+        "could",
+        "would",
+        "should",
+    ]
+)
+STOPWORDS = (
+    frozenset(STOPWORDS_EN)
+    | {"also", "may", "us", "one", "two", "however", "using"}
+    | QUESTION_WORDS
+)
 # Verbs of a question ("does X improve Y") that make poor search phrases.
 QUESTION_VERBS = frozenset(
     [
