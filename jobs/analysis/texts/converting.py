@@ -68,14 +68,15 @@ def _rst_lines(node: nodes.Node, lines: list[str], depth: int) -> None:
         elif isinstance(child, nodes.table):
             lines += [*_rst_table(child), ""]
         elif isinstance(child, nodes.field):
-            name, body = child.children[0].astext(), child.children[1].astext()
-            lines.append(f"- {flat(name)}: {flat(body)}")
+            name, body = child.children[0], child.children[1]
+            _item(f"{flat(name.astext())}:", body, lines, depth)
         elif isinstance(child, nodes.definition_list_item):
-            term = flat(child.children[0].astext())
-            rest = flat(" ".join(part.astext() for part in child.children[1:]))
-            lines.append(f"- {term}: {rest}")
+            term, rest = child.children[0], child.children[1:]
+            for part in rest:
+                _item(flat(term.astext()), part, lines, depth)
+                term = nodes.term()
         elif isinstance(child, nodes.list_item):
-            lines.append(f"- {flat(child.astext())}")
+            _item("", child, lines, depth)
         elif isinstance(child, nodes.Element) and child.children:
             _rst_lines(child, lines, depth)
             if isinstance(child, nodes.bullet_list | nodes.enumerated_list | nodes.field_list):
@@ -86,10 +87,31 @@ def _rst_lines(node: nodes.Node, lines: list[str], depth: int) -> None:
                 lines += [text, ""]
 
 
+def _item(label: str, body: nodes.Node, lines: list[str], depth: int) -> None:
+    """A list item on one line when it is one paragraph; otherwise its label, then its
+    parts (nested lists, tables) each on their own lines."""
+    parts = [part for part in body.children if not isinstance(part, SKIPPED_NODES)]
+    if all(isinstance(part, nodes.paragraph) for part in parts):
+        text = flat(" ".join(part.astext() for part in parts))
+        lines.append(f"- {label} {text}".rstrip().replace("-  ", "- "))
+        return
+    first = parts[0] if isinstance(parts[0], nodes.paragraph) else None
+    head = f"{label} {flat(first.astext())}" if first else label
+    if head.strip():
+        lines.append(f"- {head.strip()}")
+    lines.append("")
+    holder = nodes.container()
+    holder.children = [part for part in parts if part is not first]
+    _rst_lines(holder, lines, depth)
+    lines.append("")
+
+
 def _rst_table(table: nodes.table) -> list[str]:
     rows = []
     for row in table.findall(nodes.row):
         cells = [flat(entry.astext()).replace("|", "/") for entry in row.children]
+        if not any(cells):
+            continue
         rows.append("| " + " | ".join(cells) + " |")
     if rows:
         width = rows[0].count(" | ") + 1

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 
 MARKDOWN_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+# Code typed at a prompt (">>> ", "... ", "$ "): each line is a statement of its own.
+PROMPT = re.compile(r"^\s*(?:>>>|\.\.\.|\$)(?:\s|$)")
+SENTENCE_END = re.compile(r"[.!?;:][\"'”’)\]]*$")
 # A line drawn with rule characters: reStructuredText underlines, table borders, Markdown
 # separators ("| --- | :-: |").
 RULE = re.compile(r"^\s*[=\-~^+*#:|_.]{3,}[\s=\-~^+*#:|_.]*$")
@@ -47,7 +50,11 @@ def is_rule(line: str) -> bool:
 
 def is_structural(line: str) -> bool:
     """A line that stands on its own: a heading, a rule, a table row."""
-    return bool(MARKDOWN_HEADING.match(line)) or is_rule(line) or is_table_row(line)
+    return (
+        bool(MARKDOWN_HEADING.match(line) or PROMPT.match(line))
+        or is_rule(line)
+        or is_table_row(line)
+    )
 
 
 def _indent(line: str) -> int:
@@ -81,10 +88,12 @@ def _continues(lines: list[str], index: int, width: int) -> bool:
     filled = len(previous.rstrip())
     if filled < MIN_WRAPPED or filled < WRAPPED_FILL * width:
         return False
-    # A list item's wrapped lines may be indented under its text; a paragraph's are not.
     if _indent(line) == _indent(previous):
         return True
-    return bool(LIST_ITEM.match(previous)) and _indent(line) > _indent(previous)
+    # A list item's or a definition's wrapped lines hang indented under its text.
+    return _indent(line) > _indent(previous) and (
+        bool(LIST_ITEM.match(previous)) or not SENTENCE_END.search(previous.rstrip())
+    )
 
 
 BLOCK = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*")
