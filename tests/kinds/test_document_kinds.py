@@ -95,7 +95,10 @@ class TestReview:
             assert len(theme["documents"]) >= 2
             for item in theme["evidence"]:
                 assert theme["theme"] in item["quote"].lower()
-        assert "3 documents answered the question" in job.result["executive_summary"]
+        summary = job.result["executive_summary"]
+        # The answer comes first, quoted from the documents; the count of documents after.
+        assert summary.startswith("**Answer.**")
+        assert "3 documents read for" in summary
 
     def test_a_question_no_document_matches_fails_clearly(self, user, docs):
         job = review(user, {"x": docs["urban_trees.md"]}, question="quantum chromodynamics lattice")

@@ -1,11 +1,13 @@
-"""Reading documents for a review: summaries, why each matters, facts anchored in quotes,
-themes across documents, and an executive summary that only restates what was found."""
+"""Reading documents for a review: the passages that answer the question, summaries, why
+each document matters, facts anchored in whole-sentence quotes, themes across documents,
+and an executive summary that states the answer first and only restates what was found."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
 
+from jobs.analysis.texts import answering
 from jobs.analysis.texts.ranking import Ranked
 from jobs.analysis.texts.sentences import (
     Span,
@@ -15,8 +17,12 @@ from jobs.analysis.texts.sentences import (
     summarize,
     tokens,
 )
+from jobs.analysis.texts.structure import is_table_row
 
 MAX_ANCHORS = 5
+MAX_ANSWERS = 3
+# An answer that mentions less than this share of the question's words does not answer it.
+MIN_COVERAGE = 0.34
 MAX_THEMES = 6
 # A sentence carries a checkable fact when it holds a number, a statistic or a comparison.
 FACT = re.compile(
@@ -31,16 +37,17 @@ PARENTHESES = re.compile(r"\s*\([^()]*\)")
 
 def claim_of(sentence: str) -> str:
     """The sentence without its parenthetical statistics: a restatement that adds nothing."""
-    claim = PARENTHESES.sub("", sentence).strip()
+    flat = " ".join(sentence.split())
+    claim = PARENTHESES.sub("", flat).strip()
     claim = re.sub(r"\s+([,.;])", r"\1", claim)
-    return claim if len(claim.split()) >= 4 else sentence
+    return claim if len(claim.split()) >= 4 else flat
 
 
 def fact_anchors(text: str, focus: list[str], limit: int) -> list[dict]:
     focus_tokens = {token for phrase in focus for token in tokens(phrase)}
     scored = []
     for position, span in enumerate(sentences(text)):
-        if is_heading(span.text) or not FACT.search(span.text):
+        if is_heading(span.text) or is_table_row(span.text) or not FACT.search(span.text):
             continue
         overlap = len(focus_tokens.intersection(tokens(span.text)))
         statistics = len(STATISTIC.findall(span.text))
@@ -57,6 +64,8 @@ def analyse_document(
     question: str, phrases: list[str], title: str, text: str, ranked: Ranked
 ) -> dict:
     focus = [*phrases, question]
+    asked = answering.read_question(question, phrases)
+    found = answering.answers(asked, text, MAX_ANSWERS)
     summary = summarize(text, k=3, focus=phrases)
     matched = ", ".join(f"“{phrase}”" for phrase in ranked.matched)
     if ranked.matched:
@@ -64,14 +73,29 @@ def analyse_document(
     else:
         why = "Mentions none of the key phrases, only some words of the question"
     why += f"; BM25 {ranked.components['bm25']:.2f} of the best match among the documents."
+    # The passages that answer come first among the anchors: they are the facts asked for.
+    anchors = [anchor_of(item) for item in found if item["kind"] == "sentence"]
+    for item in fact_anchors(text, focus, MAX_ANCHORS):
+        if len(anchors) < MAX_ANCHORS and all(a["start"] != item["start"] for a in anchors):
+            anchors.append(item)
     return {
         "title": title,
-        "summary": " ".join(span.text for span in summary),
+        "summary": " ".join(" ".join(span.text.split()) for span in summary),
         "summary_spans": [span.as_dict() for span in summary],
         "why_relevant": why,
-        "anchors": fact_anchors(text, focus, MAX_ANCHORS),
+        "answers": found,
+        "anchors": anchors,
         "score": ranked.score,
         "components": ranked.components,
+    }
+
+
+def anchor_of(item: dict) -> dict:
+    return {
+        "claim": claim_of(item["quote"]),
+        "quote": item["quote"],
+        "start": item["start"],
+        "end": item["end"],
     }
 
 
@@ -119,20 +143,54 @@ def themes(phrases: list[str], documents: list[tuple[str, str]]) -> list[dict]:
 
 
 def executive_summary(question: str, analyses: list[dict], themes: list[dict]) -> str:
+    """The answer first, in the documents' own sentences, each with its document; then
+    which documents were read and what they share."""
     if not analyses:
         return "No document was relevant enough to analyse."
+    asked = answering.read_question(question)
+    best = best_answers(analyses)
+    lines = []
+    if best and answering.coverage(asked, [item for _, item in best]) >= MIN_COVERAGE:
+        lines.append("**Answer.**")
+        lines.extend(
+            f"- {'Table row' if item['kind'] == 'row' else 'States'}: "
+            f"“{' '.join(item['quote'].split())}” — *{title}*"
+            for title, item in best
+        )
+        numbers = list(dict.fromkeys(n for _, item in best for n in item["numbers"]))
+        if asked.wants_numbers and numbers:
+            lines.append(f"\nNumbers stated: {', '.join(numbers[:12])}.")
+    else:
+        lines.append(
+            f"**Not found.** None of the documents read states an answer to “{question}”: "
+            "no passage mentions enough of what it asks."
+        )
     count = len(analyses)
     ordered = ", ".join(f"“{a['title']}” ({a['score']:.2f})" for a in analyses[:3])
-    lines = [
-        f"{count} document{'s' if count != 1 else ''} answered the question “{question}”; "
+    lines.append(
+        f"\n{count} document{'s' if count != 1 else ''} read for “{question}”; "
         f"the most relevant: {ordered}."
-    ]
+    )
     if themes:
         shared = "; ".join(f"{t['theme']} ({len(t['documents'])} documents)" for t in themes[:4])
-        lines.append(f"Themes they share: {shared}.")
-    facts = [
-        (analysis["title"], item) for analysis in analyses[:3] for item in analysis["anchors"][:1]
-    ]
-    for title, item in facts:
-        lines.append(f"{title} states: “{item['quote']}”")
-    return "\n\n".join(lines)
+        lines.append(f"\nThemes they share: {shared}.")
+    return "\n".join(lines)
+
+
+def best_answers(analyses: list[dict], limit: int = 4) -> list[tuple[str, dict]]:
+    """The strongest passages across documents: each document's best, then the next
+    best overall, so one long document does not crowd out the others."""
+    firsts = [(a["title"], a["answers"][0]) for a in analyses if a.get("answers")]
+    top = max((item["score"] for _, item in firsts), default=0)
+    # A document's best passage counts when it is at least half as strong as the best one.
+    chosen = [pair for pair in firsts if pair[1]["score"] >= top / 2]
+    rest = sorted(
+        ((a["title"], item) for a in analyses for item in a.get("answers", [])[1:]),
+        key=lambda pair: -pair[1]["score"],
+    )
+    for pair in rest:
+        if len(chosen) >= limit:
+            break
+        if pair[1]["score"] >= top / 2:
+            chosen.append(pair)
+    return chosen[:limit]
