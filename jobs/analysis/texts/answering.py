@@ -45,8 +45,26 @@ STATISTIC = re.compile(
     r"\d+\.\d+|\d+\s?%|\bCI\b|\bp\s*[<=>]|\bP>\|[zt]\||\b(?:HR|OR|RR|SE|coef)\b|\bratio\b",
     re.IGNORECASE,
 )
+# A person named as papers and data descriptions name them: "Dr. W. Nick Street", "R.A. Fisher".
+PERSON = re.compile(r"\b(?:Dr|Prof|Mr|Ms|Mrs)\.\s|\b[A-Z]\.\s?(?:[A-Z]\.\s?)?[A-Z][a-z]+")
+WHO = re.compile(r"^\s*who\b|\bwho (?:created|donated|wrote|made|collected|designed)", re.I)
+# How much a question's word counts when the document's title holds it too: it names the
+# document's subject, which every passage is about, not the part that answers.
+TITLE_WEIGHT = 0.3
 PROPER_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w\-]+(?:\s+[A-Z][\w.\-]+)*")
 MAX_WORDS = 60
+
+
+# Words that ask for a value read from a table or a list of figures.
+VALUE_WORDS = re.compile(
+    r"\b(?:highest|lowest|largest|smallest|maximum|minimum|max|min|most|least|mean|"
+    r"average|median|correlation|rate|percentage|proportion|range|distribution)\b",
+    re.IGNORECASE,
+)
+# The thing counted or measured: "how many <samples>", "number of <patients>".
+COUNTED = re.compile(
+    r"\b(?:how many|how much|number of|size of)\s+(?:the\s+)?([A-Za-z][\w-]+)", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -55,38 +73,80 @@ class Question:
     forms: frozenset[str]
     stems: tuple[str, ...]
     expansion: tuple[str, ...]
+    # Stems of what is counted or measured, which weigh double: the word after "how many"
+    # says which of a document's numbers is meant.
+    counted: tuple[str, ...] = ()
 
     @property
     def wants_numbers(self) -> bool:
-        return bool(self.forms & {"how_many", "effect"})
+        return bool(self.forms & {"how_many", "effect"}) or bool(VALUE_WORDS.search(self.text))
 
 
 def read_question(question: str, phrases: list[str] | None = None) -> Question:
     words = tokens(question) + [t for phrase in phrases or [] for t in tokens(phrase)]
     stems = tuple(dict.fromkeys(stem(words)))
     forms = frozenset(name for name, pattern in FORMS.items() if pattern.search(question))
-    return Question(question, forms or frozenset({"what"}), stems, tuple(expand(list(stems))))
+    counted = stem([w for m in COUNTED.finditer(question) for w in tokens(m.group(1))])
+    counted = tuple(dict.fromkeys([*counted, *expand(counted)]))
+    return Question(
+        question, forms or frozenset({"what"}), stems, tuple(expand(list(stems))), counted
+    )
 
 
-def passages(text: str) -> list[tuple[Span, str]]:
-    """The spans that may answer: sentences and list items ("sentence"), table rows
-    ("row"); headings and rules never do."""
+def _header_like(row: str) -> bool:
+    """A table row that names columns: mostly words, and not "label: value" pairs."""
+    cells = [cell for cell in CELLS.split(row.strip(" |")) if cell.strip()]
+    numeric = sum(1 for cell in cells if NUMBER.fullmatch(cell.strip(" []()")))
+    return ":" not in row and numeric * 2 < len(cells)
+
+
+CELLS = re.compile(r"\s{2,}|\t|\s*\|\s*")
+
+
+def passages(text: str) -> list[tuple[Span, str, str]]:
+    """The spans that may answer, each with its kind and context: sentences and list items
+    ("sentence"), table rows ("row", with the table's header row as context, since a row
+    of figures means what its columns are called); headings and rules never answer."""
     found = []
+    header, last_end = "", -1
     for span in sentences(text):
         if is_rule(span.text):
             continue
         if is_table_row(span.text):
-            found.append((span, "row"))
+            # A blank line ends a table, and its header with it.
+            if last_end < 0 or re.search(r"\n[ \t]*\n", text[last_end : span.start]):
+                header = ""
+            if _header_like(span.text):
+                header = span.text
+                found.append((span, "row", ""))
+            else:
+                found.append((span, "row", header))
+            last_end = span.end
         elif not is_heading(span.text.lstrip("-*• ")) or NUMBER.search(span.text):
-            found.append((span, "sentence"))
+            found.append((span, "sentence", ""))
     return found
 
 
-def score(question: Question, span: Span, kind: str) -> float:
-    words = set(stem(tokens(span.text)))
-    own = len(words.intersection(question.stems))
-    other = len(words.intersection(question.expansion) - set(question.stems))
-    relevance = own + 0.5 * other
+def score(
+    question: Question,
+    span: Span,
+    kind: str,
+    weight: dict[str, float] | None = None,
+    context: str = "",
+) -> float:
+    """How well one passage answers; `weight` gives each word's rarity among the text's
+    passages (1 for a word in one passage), so that the words every passage of a document
+    shares (its topic: "California", "housing") count less than the one that tells the
+    answering passage apart."""
+    words = set(stem(tokens(f"{context} {span.text}")))
+    weight = weight or {}
+    own = sum(weight.get(word, 1.0) for word in words.intersection(question.stems))
+    other = sum(
+        weight.get(word, 1.0)
+        for word in words.intersection(question.expansion) - set(question.stems)
+    )
+    counted = sum(weight.get(word, 1.0) for word in words.intersection(question.counted))
+    relevance = own + 0.5 * other + counted
     if relevance == 0:
         return 0.0
     if kind == "row" and not question.wants_numbers:
@@ -94,22 +154,84 @@ def score(question: Question, span: Span, kind: str) -> float:
     numbers = len(NUMBER.findall(span.text))
     bonus = 0.0
     if "how_many" in question.forms and numbers:
-        bonus += 1.0
+        bonus += 0.5 + 0.5 * bool(counted)
     if "effect" in question.forms:
-        bonus += 0.4 * min(len(STATISTIC.findall(span.text)), 4)
+        bonus += 0.25 * min(len(STATISTIC.findall(span.text)), 4)
     if "which" in question.forms and PROPER_NAME.search(span.text):
-        bonus += 0.5
+        bonus += 0.3
+    if WHO.search(question.text) and PERSON.search(span.text):
+        bonus += 1.0
     length = len(span.text.split())
     penalty = 1 + max(0, length - 30) / 30
-    if length > MAX_WORDS or (kind == "sentence" and length < 3 and not numbers):
+    if question.wants_numbers and not numbers:
+        penalty *= 1.5
+    if length > MAX_WORDS or (length < 5 and span.text.rstrip().endswith(":")):
         penalty *= 2
     return round((relevance + bonus) / penalty, 4)
 
 
-def answers(question: Question, text: str, limit: int = 3) -> list[dict]:
+def rarity(
+    question: Question, found: list[tuple[Span, str, str]], title: str = ""
+) -> dict[str, float]:
+    """Each of the question's words weighted by how few passages hold it (0..1], and less
+    when the document's title holds it."""
+    wanted = set(question.stems) | set(question.expansion) | set(question.counted)
+    counts: dict[str, int] = dict.fromkeys(wanted, 0)
+    for span, _, _ in found:
+        for word in wanted.intersection(stem(tokens(span.text))):
+            counts[word] += 1
+    total = len(found)
+    top = math.log(1 + total) or 1.0
+    in_title = set(stem(tokens(title)))
+    return {
+        word: math.log(1 + total / count) / top * (TITLE_WEIGHT if word in in_title else 1.0)
+        for word, count in counts.items()
+        if count
+    }
+
+
+# Where a question asks a second thing: "How many samples are there, and is it binary?"
+PARTS = re.compile(
+    r"(?:,|;)\s*(?:and\s+)?(?=(?:is|are|does|do|what|which|who|how|where|when|in what)\b)"
+    r"|\?\s+(?=\S)",
+    re.IGNORECASE,
+)
+
+
+def parts(question: str) -> list[str]:
+    pieces = [piece.strip() for piece in PARTS.split(question) if len(piece.split()) >= 2]
+    return pieces or [question]
+
+
+def answer(question: str, text: str, limit: int = 3, title: str = "", phrases=None) -> list[dict]:
+    """The passages that best answer each part of `question`, the parts' best first."""
+    found = passages(text)
+    per_part = []
+    for index, part in enumerate(parts(question)):
+        asked = read_question(part, phrases if index == 0 else None)
+        items = answers(asked, text, limit, title, found)
+        per_part.append([{**item, "part": index} for item in items])
+    merged: list[dict] = []
+    for rank in range(limit):
+        for items in per_part:
+            if rank < len(items) and all(m["start"] != items[rank]["start"] for m in merged):
+                merged.append(items[rank])
+    return merged[: limit + len(per_part) - 1]
+
+
+def answers(
+    question: Question,
+    text: str,
+    limit: int = 3,
+    title: str = "",
+    found: list[tuple[Span, str, str]] | None = None,
+) -> list[dict]:
     """The passages of `text` that best answer `question`, best first."""
+    found = passages(text) if found is None else found
+    weight = rarity(question, found, title)
     scored = [
-        (score(question, span, kind), span.start, span, kind) for span, kind in passages(text)
+        (score(question, span, kind, weight, context), span.start, span, kind, context)
+        for span, kind, context in found
     ]
     best = sorted((item for item in scored if item[0] > 0), key=lambda i: (-i[0], i[1]))
     return [
@@ -119,10 +241,11 @@ def answers(question: Question, text: str, limit: int = 3) -> list[dict]:
             "start": span.start,
             "end": span.end,
             "kind": kind,
+            "context": " ".join(context.split()),
             "score": value,
             "numbers": [n.strip() for n in NUMBER.findall(span.text)],
         }
-        for value, _, span, kind in best[:limit]
+        for value, _, span, kind, context in best[:limit]
     ]
 
 
@@ -132,7 +255,7 @@ def coverage(question: Question, found: list[dict]) -> float:
         return 0.0
     words = set()
     for item in found:
-        words |= set(stem(tokens(item["quote"])))
+        words |= set(stem(tokens(f"{item.get('context', '')} {item['quote']}")))
     hits = sum(1 for word in question.stems if word in words or words.intersection(expand([word])))
     return hits / len(question.stems)
 

@@ -22,7 +22,11 @@ from jobs.analysis.texts.structure import is_table_row
 MAX_ANCHORS = 5
 MAX_ANSWERS = 3
 # An answer that mentions less than this share of the question's words does not answer it.
-MIN_COVERAGE = 0.34
+MIN_COVERAGE = 0.25
+# Answers are taken from the documents at least this relevant against the most relevant:
+# a document about something else may share the question's generic words ("data set",
+# "how many") and answer a question nobody asked.
+MIN_RELATIVE_RELEVANCE = 0.6
 MAX_THEMES = 6
 # A sentence carries a checkable fact when it holds a number, a statistic or a comparison.
 FACT = re.compile(
@@ -64,8 +68,7 @@ def analyse_document(
     question: str, phrases: list[str], title: str, text: str, ranked: Ranked
 ) -> dict:
     focus = [*phrases, question]
-    asked = answering.read_question(question, phrases)
-    found = answering.answers(asked, text, MAX_ANSWERS)
+    found = answering.answer(question, text, MAX_ANSWERS, title=title, phrases=phrases)
     summary = summarize(text, k=3, focus=phrases)
     matched = ", ".join(f"“{phrase}”" for phrase in ranked.matched)
     if ranked.matched:
@@ -152,11 +155,7 @@ def executive_summary(question: str, analyses: list[dict], themes: list[dict]) -
     lines = []
     if best and answering.coverage(asked, [item for _, item in best]) >= MIN_COVERAGE:
         lines.append("**Answer.**")
-        lines.extend(
-            f"- {'Table row' if item['kind'] == 'row' else 'States'}: "
-            f"“{' '.join(item['quote'].split())}” — *{title}*"
-            for title, item in best
-        )
+        lines.extend(answer_line(title, item) for title, item in best)
         numbers = list(dict.fromkeys(n for _, item in best for n in item["numbers"]))
         if asked.wants_numbers and numbers:
             lines.append(f"\nNumbers stated: {', '.join(numbers[:12])}.")
@@ -177,20 +176,45 @@ def executive_summary(question: str, analyses: list[dict], themes: list[dict]) -
     return "\n".join(lines)
 
 
-def best_answers(analyses: list[dict], limit: int = 4) -> list[tuple[str, dict]]:
-    """The strongest passages across documents: each document's best, then the next
-    best overall, so one long document does not crowd out the others."""
-    firsts = [(a["title"], a["answers"][0]) for a in analyses if a.get("answers")]
-    top = max((item["score"] for _, item in firsts), default=0)
-    # A document's best passage counts when it is at least half as strong as the best one.
-    chosen = [pair for pair in firsts if pair[1]["score"] >= top / 2]
-    rest = sorted(
-        ((a["title"], item) for a in analyses for item in a.get("answers", [])[1:]),
-        key=lambda pair: -pair[1]["score"],
-    )
-    for pair in rest:
+def answer_line(title: str, item: dict) -> str:
+    quote = " ".join(item["quote"].split())
+    if item["kind"] == "row":
+        header = f" (columns: {item['context']})" if item.get("context") else ""
+        return f"- Table row{header}: “{quote}” — *{title}*"
+    return f"- States: “{quote}” — *{title}*"
+
+
+def best_answers(analyses: list[dict], limit: int = 5) -> list[tuple[str, dict]]:
+    """The strongest passages across documents for each part of the question: each
+    document's best, then the next best, so one long document does not crowd out others."""
+
+    # A passage is as strong as it answers, times how relevant its document is.
+    def strength(analysis: dict, item: dict) -> float:
+        return item["score"] * analysis["score"]
+
+    best_score = max((a["score"] for a in analyses), default=0.0)
+    pairs = [
+        (a, item)
+        for a in analyses
+        if a["score"] >= MIN_RELATIVE_RELEVANCE * best_score
+        for item in a.get("answers", [])
+    ]
+    top: dict[int, float] = {}
+    for a, item in pairs:
+        part = item.get("part", 0)
+        top[part] = max(top.get(part, 0.0), strength(a, item))
+    # A passage counts when it is at least half as strong as the best for its part.
+    strong = [(a, item) for a, item in pairs if strength(a, item) >= top[item.get("part", 0)] / 2]
+    ranked = sorted(strong, key=lambda pair: -strength(*pair) / top[pair[1].get("part", 0)])
+    chosen: list[tuple[dict, dict]] = []
+    for part in sorted(top):  # the best passage of every part first
+        best = next((pair for pair in ranked if pair[1].get("part", 0) == part), None)
+        if best:
+            chosen.append(best)
+    for pair in ranked:
         if len(chosen) >= limit:
             break
-        if pair[1]["score"] >= top / 2:
+        if pair not in chosen:
             chosen.append(pair)
-    return chosen[:limit]
+    chosen.sort(key=lambda pair: (pair[1].get("part", 0), -strength(*pair)))
+    return [(a["title"], item) for a, item in chosen[:limit]]

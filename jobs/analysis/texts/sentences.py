@@ -53,7 +53,7 @@ QUESTION_WORDS = frozenset(
 )
 STOPWORDS = (
     frozenset(STOPWORDS_EN)
-    | {"also", "may", "us", "one", "two", "however", "using"}
+    | {"also", "may", "us", "one", "two", "however", "using", "it", "its"}
     | QUESTION_WORDS
 )
 # Verbs of a question ("does X improve Y") that make poor search phrases.

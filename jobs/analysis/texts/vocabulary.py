@@ -30,11 +30,17 @@ GROUPS = [
     "image|picture|photo|photograph|scan",
     "size|count|number|total|amount|quantity",
     "source|origin|provenance|donor|creator|author|contributor",
+    "create|creator|author|make|develop|design|build|originate",
+    "donate|donor|contribute|contributor|provide|supply",
+    "contain|hold|include|comprise|consist|have",
+    "species|type|kind|variety|class",
     # Measures and statistics
     "rate|proportion|percentage|percent|share|ratio|fraction|prevalence|incidence",
     "accuracy|performance|error rate|score",
-    "effect|impact|influence|association|coefficient|relationship",
+    "effect|impact|influence|association|coefficient|coef|estimate|relationship",
     "significant|significance|p-value|p value",
+    "error|err|standard error|std err",
+    "coefficient|coef|estimate|beta|slope|weight",
     "interval|confidence interval|range|bounds",
     "average|mean|typical|expected value",
     "median|middle value",
@@ -122,12 +128,13 @@ def _index() -> dict[str, list[tuple[str, ...]]]:
 
 def expand(stems: list[str]) -> list[str]:
     """Stems of the words that mean what `stems` mean, none of `stems` themselves, each
-    once, in a stable order."""
+    once, in a stable order. Of a phrase ("two classes", "error rate") only its last word
+    is taken, the noun that carries it in English."""
     asked = set(stems)
     found: list[str] = []
     for word in stems:
         for entry in _index().get(word, []):
-            for part in entry:
-                if part not in asked and part not in found:
-                    found.append(part)
+            part = entry[-1]
+            if part not in asked and part not in found:
+                found.append(part)
     return found
