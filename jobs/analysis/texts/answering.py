@@ -61,9 +61,11 @@ VALUE_WORDS = re.compile(
     r"average|median|correlation|rate|percentage|proportion|range|distribution)\b",
     re.IGNORECASE,
 )
-# The thing counted or measured: "how many <samples>", "number of <patients>".
+# The thing asked for, counted or measured: "how many <samples>", "number of <patients>",
+# "which <variables>".
 COUNTED = re.compile(
-    r"\b(?:how many|how much|number of|size of)\s+(?:the\s+)?([A-Za-z][\w-]+)", re.I
+    r"\b(?:how many|how much|number of|size of|which|what)\s+(?:the\s+)?([A-Za-z][\w-]+)",
+    re.IGNORECASE,
 )
 
 
@@ -122,8 +124,60 @@ def passages(text: str) -> list[tuple[Span, str, str]]:
             else:
                 found.append((span, "row", header))
             last_end = span.end
-        elif not is_heading(span.text.lstrip("-*• ")) or NUMBER.search(span.text):
+        elif LABEL.match(span.text) and len(span.text.split()) < 6:
+            continue  # a label introduces an answer ("Data Set Characteristics:"), is none
+        elif (
+            ITEM.match(span.text)
+            or not is_heading(span.text.lstrip("-*• "))
+            or NUMBER.search(span.text)
+        ):
             found.append((span, "sentence", ""))
+    return found + lists(text)
+
+
+# A list item, which states a fact however short ("- Donor: Michael Marshall").
+ITEM = re.compile(r"^[-*•]\s+\S")
+
+
+LABEL = re.compile(r"^[-*•]?\s*[^.!?]{1,80}:{1,2}$")
+MAX_ITEMS = 15
+
+
+def _line_start(text: str, position: int) -> int:
+    return text.rfind("\n", 0, position) + 1
+
+
+def _indent_at(text: str, position: int) -> int:
+    start = _line_start(text, position)
+    line = text[start : text.find("\n", start) if "\n" in text[start:] else len(text)]
+    return len(line) - len(line.lstrip())
+
+
+def lists(text: str) -> list[tuple[Span, str, str]]:
+    """A label ending in a colon with the items indented under it ("class:" then
+    "- Iris-Setosa", "- Iris-Versicolour"), as one passage: the items answer together."""
+    spans = sentences(text)
+    found = []
+    for index, label in enumerate(spans):
+        if not LABEL.match(label.text):
+            continue
+        indent = _indent_at(text, label.start)
+        items = []
+        for span in spans[index + 1 : index + 1 + MAX_ITEMS]:
+            between = text[(items[-1] if items else label).end : span.start]
+            if between.count("\n") > (2 if not items else 1):
+                break
+            nested = _indent_at(text, span.start) > indent
+            if not nested and not re.match(r"[-*•]\s", span.text):
+                break
+            if not nested and not re.match(r"[-*•]\s", label.text.lstrip()):
+                break
+            if not nested and _indent_at(text, span.start) == indent and items == []:
+                break
+            items.append(span)
+        if len(items) >= 2:
+            block = Span(text[label.start : items[-1].end], label.start, items[-1].end)
+            found.append((block, "list", ""))
     return found
 
 
@@ -151,6 +205,16 @@ def score(
         return 0.0
     if kind == "row" and not question.wants_numbers:
         return 0.0
+    if kind == "list":
+        if "how_many" in question.forms and not question.forms & {"which", "what"}:
+            return 0.0
+        # A list whose label names what is asked for ("class:" for "which classes") is
+        # the answer itself; one whose label is a word of the question, likely one.
+        label = set(stem(tokens(span.text.split("\n", 1)[0])))
+        if label.intersection(question.counted):
+            relevance += 2.0
+        elif label.intersection(question.stems + question.expansion):
+            relevance += 1.0
     numbers = len(NUMBER.findall(span.text))
     bonus = 0.0
     if "how_many" in question.forms and numbers:
@@ -193,6 +257,7 @@ def rarity(
 # Where a question asks a second thing: "How many samples are there, and is it binary?"
 PARTS = re.compile(
     r"(?:,|;)\s*(?:and\s+)?(?=(?:is|are|does|do|what|which|who|how|where|when|in what)\b)"
+    r"|\s+and\s+(?=(?:what|which|who|how|where|when)\b)"
     r"|\?\s+(?=\S)",
     re.IGNORECASE,
 )
@@ -229,9 +294,12 @@ def answers(
     """The passages of `text` that best answer `question`, best first."""
     found = passages(text) if found is None else found
     weight = rarity(question, found, title)
+    heading = " ".join(title.lower().split())
     scored = [
         (score(question, span, kind, weight, context), span.start, span, kind, context)
         for span, kind, context in found
+        # The document's title restates the subject; it answers nothing.
+        if " ".join(span.text.lower().strip("# ").split()) != heading
     ]
     best = sorted((item for item in scored if item[0] > 0), key=lambda i: (-i[0], i[1]))
     return [

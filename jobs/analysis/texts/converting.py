@@ -44,6 +44,7 @@ def flat(text: str) -> str:
 def rst_to_text(source: str) -> tuple[str, str | None]:
     """The text of a reStructuredText document and its title."""
     tree = publish_doctree(source, settings_overrides=RST_SETTINGS)
+    tree["source_lines"] = source.splitlines()
     lines: list[str] = []
     title = tree.get("title") or None
     if title:
@@ -66,7 +67,7 @@ def _rst_lines(node: nodes.Node, lines: list[str], depth: int) -> None:
         elif isinstance(child, nodes.literal_block | nodes.doctest_block):
             lines += [child.astext().rstrip(), ""]
         elif isinstance(child, nodes.table):
-            lines += [*_rst_table(child), ""]
+            lines += [*(_lost_header(child) or _rst_table(child)), ""]
         elif isinstance(child, nodes.field):
             name, body = child.children[0], child.children[1]
             _item(f"{flat(name.astext())}:", body, lines, depth)
@@ -97,13 +98,33 @@ def _item(label: str, body: nodes.Node, lines: list[str], depth: int) -> None:
         return
     first = parts[0] if isinstance(parts[0], nodes.paragraph) else None
     head = f"{label} {flat(first.astext())}" if first else label
-    if head.strip():
-        lines.append(f"- {head.strip()}")
-    lines.append("")
     holder = nodes.container()
     holder.children = [part for part in parts if part is not first]
-    _rst_lines(holder, lines, depth)
+    nested: list[str] = []
+    _rst_lines(holder, nested, depth)
+    # Nested items stay under their label, indented, with no blank line between: one list.
+    if head.strip():
+        lines.append(f"- {head.strip()}")
+    lines.extend(f"  {line}" for line in nested if line.strip())
     lines.append("")
+
+
+def _lost_header(table: nodes.table) -> list[str]:
+    """The source lines of a simple table whose header docutils could not read (a header
+    with a blank first column is taken for a continuation line and dropped): the column
+    names say what its figures are, so the table is given again as it was typed."""
+    head = next(iter(table.findall(nodes.thead)), None)
+    if head is None or head.astext().strip() or not table.line:
+        return []
+    source = table.document["source_lines"] if table.document else []
+    start = table.line - 1
+    block = []
+    for line in source[start:]:
+        if not line.strip():
+            break
+        block.append(line)
+    indent = min((len(line) - len(line.lstrip()) for line in block), default=0)
+    return [line[indent:].rstrip() for line in block]
 
 
 def _rst_table(table: nodes.table) -> list[str]:

@@ -181,6 +181,8 @@ def answer_line(title: str, item: dict) -> str:
     if item["kind"] == "row":
         header = f" (columns: {item['context']})" if item.get("context") else ""
         return f"- Table row{header}: “{quote}” — *{title}*"
+    if item["kind"] == "list":
+        return f"- Lists: “{quote}” — *{title}*"
     return f"- States: “{quote}” — *{title}*"
 
 

@@ -50,6 +50,9 @@ GROUPS = [
     "increase|rise|growth|gain|higher|more|grow|raise",
     "decrease|decline|reduction|drop|fall|lower|fewer|less|reduce|shrink",
     "large|big|huge|major|substantial",
+    "highest|high|maximum|max|top|largest|greatest|peak|strongest",
+    "lowest|low|minimum|min|smallest|least|weakest",
+    "correlation|correlated|correlate|association|relationship",
     "small|little|minor|slight|tiny",
     # People and studies
     "people|person|individual|participant|subject|respondent|patient|member",
