@@ -34,6 +34,11 @@ FORMS = {
         r"coefficient|significan\w*|predict\w*|p-value|odds)\b",
         re.IGNORECASE,
     ),
+    "when": re.compile(
+        r"^\s*when\b|\bwhen (?:was|were|did|is)\b|\bwhat (?:year|date|month)\b|"
+        r"\bin which year\b",
+        re.IGNORECASE,
+    ),
     "yes_no": re.compile(
         r"^\s*(?:is|are|does|do|did|can|was|were|has|have)\b|,\s*(?:and )?(?:is|are|does)\b",
         re.IGNORECASE,
@@ -47,7 +52,13 @@ STATISTIC = re.compile(
 )
 # A person named as papers and data descriptions name them: "Dr. W. Nick Street", "R.A. Fisher".
 PERSON = re.compile(r"\b(?:Dr|Prof|Mr|Ms|Mrs)\.\s|\b[A-Z]\.\s?(?:[A-Z]\.\s?)?[A-Z][a-z]+")
-WHO = re.compile(r"^\s*who\b|\bwho (?:created|donated|wrote|made|collected|designed)", re.I)
+WHO = re.compile(
+    r"^\s*(?:who|by whom)\b|\bwho (?:created|donated|wrote|made|collected|designed)", re.I
+)
+DATE = re.compile(
+    r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?:January|February|March|April|May|June|July|August|"
+    r"September|October|November|December)\b"
+)
 # How much a question's word counts when the document's title holds it too: it names the
 # document's subject, which every passage is about, not the part that answers.
 TITLE_WEIGHT = 0.3
@@ -81,7 +92,9 @@ class Question:
 
     @property
     def wants_numbers(self) -> bool:
-        return bool(self.forms & {"how_many", "effect"}) or bool(VALUE_WORDS.search(self.text))
+        return bool(self.forms & {"how_many", "effect", "when"}) or bool(
+            VALUE_WORDS.search(self.text)
+        )
 
 
 def read_question(question: str, phrases: list[str] | None = None) -> Question:
@@ -90,9 +103,14 @@ def read_question(question: str, phrases: list[str] | None = None) -> Question:
     forms = frozenset(name for name, pattern in FORMS.items() if pattern.search(question))
     counted = stem([w for m in COUNTED.finditer(question) for w in tokens(m.group(1))])
     counted = tuple(dict.fromkeys([*counted, *expand(counted)]))
-    return Question(
-        question, forms or frozenset({"what"}), stems, tuple(expand(list(stems))), counted
-    )
+    # What the question word itself asks for: "when" a date (a person for "who" is
+    # found by the names in a passage, not by words).
+    implied = [word for form, words in IMPLIED.items() if form in forms for word in words]
+    expansion = tuple(dict.fromkeys([*expand(list(stems)), *implied]))
+    return Question(question, forms or frozenset({"what"}), stems, expansion, counted)
+
+
+IMPLIED = {"when": stem(["date", "year"])}
 
 
 def _header_like(row: str) -> bool:
@@ -111,10 +129,19 @@ def passages(text: str) -> list[tuple[Span, str, str]]:
     of figures means what its columns are called); headings and rules never answer."""
     found = []
     header, last_end = "", -1
+    in_references = False
     for span in sentences(text):
         if is_rule(span.text):
             continue
-        if is_table_row(span.text):
+        row = is_table_row(span.text)
+        heading = is_heading(span.text) and not ITEM.match(span.text)
+        if not row and heading and not NUMBER.search(span.text):
+            in_references = bool(REFERENCES.match(span.text))
+            continue
+        if in_references:
+            found.append((span, "reference", ""))
+            continue
+        if row:
             # A blank line ends a table, and its header with it.
             if last_end < 0 or re.search(r"\n[ \t]*\n", text[last_end : span.start]):
                 header = ""
@@ -135,6 +162,15 @@ def passages(text: str) -> list[tuple[Span, str, str]]:
     return found + lists(text)
 
 
+REFERENCES = re.compile(
+    r"^#*\s*\**(?:references|bibliography|citations?|further reading|see also|sources)\**:?\s*$",
+    re.IGNORECASE,
+)
+# Questions about the literature itself may be answered from a references section.
+ABOUT_LITERATURE = re.compile(
+    r"\b(?:paper|article|cite[sd]?|reference|publication|published|journal|wrote|written)\b",
+    re.IGNORECASE,
+)
 # A list item, which states a fact however short ("- Donor: Michael Marshall").
 ITEM = re.compile(r"^[-*•]\s+\S")
 
@@ -205,6 +241,8 @@ def score(
         return 0.0
     if kind == "row" and not question.wants_numbers:
         return 0.0
+    if kind == "reference" and not ABOUT_LITERATURE.search(question.text):
+        return 0.0
     if kind == "list":
         if "how_many" in question.forms and not question.forms & {"which", "what"}:
             return 0.0
@@ -224,6 +262,8 @@ def score(
     if "which" in question.forms and PROPER_NAME.search(span.text):
         bonus += 0.3
     if WHO.search(question.text) and PERSON.search(span.text):
+        bonus += 1.0
+    if "when" in question.forms and DATE.search(span.text):
         bonus += 1.0
     length = len(span.text.split())
     penalty = 1 + max(0, length - 30) / 30
@@ -257,15 +297,22 @@ def rarity(
 # Where a question asks a second thing: "How many samples are there, and is it binary?"
 PARTS = re.compile(
     r"(?:,|;)\s*(?:and\s+)?(?=(?:is|are|does|do|what|which|who|how|where|when|in what)\b)"
-    r"|\s+and\s+(?=(?:what|which|who|how|where|when)\b)"
+    r"|\s+and\s+(?=(?:what|which|who|how|where|when|by whom)\b)"
+    r"|,\s*(?:and\s+)?(?=by whom\b)"
     r"|\?\s+(?=\S)",
     re.IGNORECASE,
 )
 
 
 def parts(question: str) -> list[str]:
-    pieces = [piece.strip() for piece in PARTS.split(question) if len(piece.split()) >= 2]
-    return pieces or [question]
+    pieces = [piece.strip() for piece in PARTS.split(question) if piece.strip()]
+    whole: list[str] = []
+    for piece in pieces:
+        # "…, and by whom?" asks its question of the part before it.
+        if whole and not tokens(piece):
+            piece = f"{piece} {whole[-1]}"
+        whole.append(piece)
+    return [piece for piece in whole if tokens(piece)] or [question]
 
 
 def answer(question: str, text: str, limit: int = 3, title: str = "", phrases=None) -> list[dict]:

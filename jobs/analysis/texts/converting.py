@@ -77,7 +77,7 @@ def _rst_lines(node: nodes.Node, lines: list[str], depth: int) -> None:
                 _item(flat(term.astext()), part, lines, depth)
                 term = nodes.term()
         elif isinstance(child, nodes.list_item):
-            _item("", child, lines, depth)
+            _item(_enumerator(child), child, lines, depth)
         elif isinstance(child, nodes.Element) and child.children:
             _rst_lines(child, lines, depth)
             if isinstance(child, nodes.bullet_list | nodes.enumerated_list | nodes.field_list):
@@ -88,10 +88,38 @@ def _rst_lines(node: nodes.Node, lines: list[str], depth: int) -> None:
                 lines += [text, ""]
 
 
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _enumerator(item: nodes.list_item) -> str:
+    """The mark an enumerated list item was typed with ("E.", "3)"): an initial such as
+    "E. Alpaydin" reads as a one-item list, and must not lose its letter."""
+    parent = item.parent
+    if not isinstance(parent, nodes.enumerated_list):
+        return ""
+    number = parent.get("start", 1) + parent.index(item)
+    kind = parent.get("enumtype", "arabic")
+    if kind in ("upperalpha", "loweralpha") and number <= len(ALPHABET):
+        mark = ALPHABET[number - 1]
+        mark = mark.lower() if kind == "loweralpha" else mark
+    else:
+        mark = str(number)
+    return f"{parent.get('prefix', '')}{mark}{parent.get('suffix', '.')}"
+
+
 def _item(label: str, body: nodes.Node, lines: list[str], depth: int) -> None:
     """A list item on one line when it is one paragraph; otherwise its label, then its
     parts (nested lists, tables) each on their own lines."""
     parts = [part for part in body.children if not isinstance(part, SKIPPED_NODES)]
+    # A field whose body is one list of one item: the item is the field's value.
+    if (
+        len(parts) == 1
+        and isinstance(parts[0], nodes.bullet_list | nodes.enumerated_list)
+        and len(parts[0].children) == 1
+    ):
+        only = parts[0].children[0]
+        label = f"{label} {_enumerator(only)}".strip()
+        parts = [part for part in only.children if not isinstance(part, SKIPPED_NODES)]
     if all(isinstance(part, nodes.paragraph) for part in parts):
         text = flat(" ".join(part.astext() for part in parts))
         lines.append(f"- {label} {text}".rstrip().replace("-  ", "- "))
