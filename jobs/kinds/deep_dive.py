@@ -83,10 +83,24 @@ def run(ctx: JobContext, params: dict) -> dict:
             ),
         )
     else:
-        overview = " ".join(span["text"] for span in analysis["summary"])
+        overview = offline_overview(analysis)
 
     ctx.stage("finalising")
     return report(document.pk, document.title, objective, overview, analysis)
+
+
+def offline_overview(analysis: dict) -> str:
+    """The passages that answer the objective first, then the document's central
+    sentences: all quoted from the text, nothing composed."""
+    answers = [" ".join(a["quote"].split()) for a in analysis.get("answers", [])]
+    summary = [" ".join(span["text"].split()) for span in analysis["summary"]]
+    lines = []
+    if answers:
+        lines += ["**On the objective:**", *(f"- “{quote}”" for quote in answers), ""]
+    rest = [text for text in summary if text not in answers]
+    if rest:
+        lines.append(" ".join(rest))
+    return "\n".join(lines).strip()
 
 
 def report(document_id: int, title: str, objective: str, overview: str, analysis: dict) -> dict:
