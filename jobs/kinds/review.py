@@ -116,7 +116,10 @@ def run(ctx: JobContext, params: dict) -> dict:
     ctx.stage("synthesising", "Finding themes across documents…")
     texts = {doc.pk: doc.text for doc in documents}
     themes = ctx.cpu(
-        reviewing.themes, phrases, [(a["title"], texts[a["document_id"]]) for a in analyses]
+        reviewing.themes,
+        phrases,
+        [(a["title"], texts[a["document_id"]]) for a in analyses],
+        on_progress=lambda fraction, message: ctx.progress(0.5 * fraction, message),
     )
     if ai.configured():
         summary = ctx.checkpoint(
@@ -153,9 +156,18 @@ def run(ctx: JobContext, params: dict) -> dict:
 
 def analyse(ctx: JobContext, question, phrases, document, item, until: float = 1.0) -> dict:
     """One document's relevance, quotes and summary: the step a resumed job skips. The
-    stage's progress moves towards `until` while the model writes the summary."""
+    stage's progress moves towards `until` while the document is read and the model
+    writes the summary."""
+    start = ctx.stage_fraction
+    share = (until - start) * (0.5 if ai.configured() else 1.0)
     analysis = ctx.cpu(
-        reviewing.analyse_document, question, phrases, document.title, document.text, item
+        reviewing.analyse_document,
+        question,
+        phrases,
+        document.title,
+        document.text,
+        item,
+        on_progress=lambda fraction, message: ctx.progress(start + share * fraction, message),
     )
     analysis["document_id"] = document.pk
     if ai.configured():

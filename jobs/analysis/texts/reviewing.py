@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 
 from jobs.analysis.texts import answering
 from jobs.analysis.texts.ranking import Ranked
@@ -65,10 +66,24 @@ def anchor(span: Span) -> dict:
 
 
 def analyse_document(
-    question: str, phrases: list[str], title: str, text: str, ranked: Ranked
+    question: str,
+    phrases: list[str],
+    title: str,
+    text: str,
+    ranked: Ranked,
+    on_progress: Callable[[float, str], None] | None = None,
 ) -> dict:
+    def report(fraction: float, message: str) -> None:
+        if on_progress:
+            on_progress(fraction, message)
+
     focus = [*phrases, question]
+    # Splitting a long text into sentences is most of the work; every step after reads
+    # the cached split.
+    sentences(text, on_progress=lambda f: report(0.7 * f, f"Reading “{title}” ({f:.0%})"))
+    report(0.7, f"Finding the answer in “{title}”")
     found = answering.answer(question, text, MAX_ANSWERS, title=title, phrases=phrases)
+    report(0.85, f"Summarising “{title}”")
     summary = summarize(text, k=3, focus=phrases)
     matched = ", ".join(f"“{phrase}”" for phrase in ranked.matched)
     if ranked.matched:
@@ -76,6 +91,7 @@ def analyse_document(
     else:
         why = "Mentions none of the key phrases, only some words of the question"
     why += f"; BM25 {ranked.components['bm25']:.2f} of the best match among the documents."
+    report(0.95, f"Anchoring the facts of “{title}”")
     # The passages that answer come first among the anchors: they are the facts asked for.
     anchors = [anchor_of(item) for item in found if item["kind"] == "sentence"]
     for item in fact_anchors(text, focus, MAX_ANCHORS):
@@ -102,11 +118,22 @@ def anchor_of(item: dict) -> dict:
     }
 
 
-def themes(phrases: list[str], documents: list[tuple[str, str]]) -> list[dict]:
+# Key phrases are read from at most this much of each document: YAKE's cost grows with the
+# text, and a document's salient phrases show in its first few hundred thousand characters.
+THEME_SAMPLE_CHARS = 300_000
+
+
+def themes(
+    phrases: list[str],
+    documents: list[tuple[str, str]],
+    on_progress: Callable[[float, str], None] | None = None,
+) -> list[dict]:
     """Phrases that several documents share, each with a quote from every document."""
     found: dict[str, list[str]] = defaultdict(list)
-    for title, text in documents:
-        for phrase in key_phrases(text, top=12):
+    for position, (title, text) in enumerate(documents):
+        if on_progress:
+            on_progress(position / max(len(documents), 1), f"Key phrases of “{title}”")
+        for phrase in key_phrases(text[:THEME_SAMPLE_CHARS], top=12):
             if title not in found[phrase]:
                 found[phrase].append(title)
     query_tokens = {token for phrase in phrases for token in tokens(phrase)}

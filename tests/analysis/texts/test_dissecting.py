@@ -125,3 +125,15 @@ def test_numbers_and_library_names_are_not_sections():
     text = "Intro\n\n159.01327 Values were high.\n\nNUMPY\n\n1. Methods\n\nWe ran it.\n"
 
     assert [s["title"] for s in find_sections(text)] == ["1. Methods"]
+
+
+def test_a_long_document_reports_progress_within_its_slowest_step():
+    from jobs.analysis.texts.sentences import PROGRESS_EVERY
+
+    text = "\n\n".join(f"Section {n} finds a rate of {n} per 1,000 people." for n in range(30_000))
+    steps = []
+
+    analyse(text, "rate", on_step=lambda name, fraction: steps.append((name, fraction)))
+
+    sectioning = [fraction for name, fraction in steps if name == "sectioning"]
+    assert len(sectioning) >= len(text) // PROGRESS_EVERY
