@@ -32,6 +32,14 @@ def review_markdown(result: dict) -> str:
     ]
     if result["executive_summary"]:
         lines += ["## Executive summary", "", result["executive_summary"], ""]
+        cited = result.get("citations") or {}
+        used = list(dict.fromkeys(p for s in cited.get("sentences", []) for p in s["passages"]))
+        if used:
+            lines += ["Passages cited:", ""]
+            for pid in used:
+                passage = cited["passages"][pid]
+                lines.append(f"- [{pid}] “{passage['quote']}” ({passage['document']})")
+            lines.append("")
     else:
         lines += ["*Partial report: the job stopped before writing the summary.*", ""]
     if result["themes"]:

@@ -130,7 +130,7 @@ def test_numbers_and_library_names_are_not_sections():
 def test_a_long_document_reports_progress_within_its_slowest_step():
     from jobs.analysis.texts.sentences import PROGRESS_EVERY
 
-    text = "\n\n".join(f"Section {n} finds a rate of {n} per 1,000 people." for n in range(30_000))
+    text = "\n\n".join(f"Section {n} finds a rate of {n} per 1,000 people." for n in range(10_000))
     steps = []
 
     analyse(text, "rate", on_step=lambda name, fraction: steps.append((name, fraction)))
