@@ -297,6 +297,28 @@ class TestWithTheProvider:
         assert job.stage == "writing"
         assert "The AI provider answered HTTP 500" in job.error
 
+    def test_deep_dive_overview_keeps_only_cited_sentences(
+        self,
+        alice_client,
+        user,
+        docs,
+        fake_openai,  # noqa: F811
+    ):
+        fake_openai.script.answer = "HbA1c fell by 0.6% [P1]. Everyone was cured."
+        document = docs["fasting_rct.md"]
+        params = {"document_id": document.pk, "objective": "effect on HbA1c"}
+
+        job = run(make_job(user, kind="deep_dive", params=params))
+
+        assert job.status == Job.Status.SUCCEEDED, job.error
+        assert job.result["overview"] == "HbA1c fell by 0.6% [P1]."
+        backing = job.result["citations"]["passages"]["P1"]
+        assert (
+            " ".join(document.text[backing["start"] : backing["end"]].split()) == (backing["quote"])
+        )
+        page = alice_client.get(job.get_absolute_url()).content.decode()
+        assert "[P1] “" in page and "Everyone was cured" not in page
+
     def test_exhausted_rate_limit_waits_are_not_retried_again(self, user, docs, fake_openai):  # noqa: F811
         fake_openai.script.scenario = "rate_limit"
         fake_openai.script.retry_after = "0"
