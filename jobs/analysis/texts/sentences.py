@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -104,18 +105,25 @@ def sentences(text: str, on_progress: Callable[[float], None] | None = None) -> 
 
     A paragraph hard-wrapped over several lines gives whole sentences (their text keeps
     the line breaks, so a quote stays verbatim); a heading or table row is one span."""
-    if text not in _CACHE:
-        _CACHE[text] = _split(text, on_progress)
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    _CACHE.move_to_end(text)
+    with _LOCK:
+        spans = _CACHE.get(text)
+        if spans is not None:
+            _CACHE.move_to_end(text)
+    if spans is None:
+        spans = _split(text, on_progress)
+        with _LOCK:
+            _CACHE[text] = spans
+            while len(_CACHE) > CACHE_SIZE:
+                _CACHE.popitem(last=False)
     if on_progress:
         on_progress(1.0)
-    return list(_CACHE[text])
+    return list(spans)
 
 
 # Several analyses of one document ask for its sentences; splitting is the slow part.
+# A worker runs jobs in threads, hence the lock around the cache (not around a split).
 _CACHE: OrderedDict[str, tuple[Span, ...]] = OrderedDict()
+_LOCK = threading.Lock()
 CACHE_SIZE = 16
 PROGRESS_EVERY = 200_000
 
