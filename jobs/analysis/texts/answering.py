@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from jobs.analysis.texts.sentences import Span, is_heading, sentences, tokens
 from jobs.analysis.texts.structure import is_rule, is_table_row
@@ -217,6 +218,14 @@ def lists(text: str) -> list[tuple[Span, str, str]]:
     return found
 
 
+# Every part of a question, and both the weighing and the scoring, read each passage's
+# stems: stemming a long document's passages once instead of four times is most of the
+# time an answer takes.
+@lru_cache(maxsize=200_000)
+def stems_of(text: str) -> frozenset[str]:
+    return frozenset(stem(tokens(text)))
+
+
 def score(
     question: Question,
     span: Span,
@@ -228,7 +237,7 @@ def score(
     passages (1 for a word in one passage), so that the words every passage of a document
     shares (its topic: "California", "housing") count less than the one that tells the
     answering passage apart."""
-    words = set(stem(tokens(f"{context} {span.text}")))
+    words = stems_of(span.text) | stems_of(context) if context else stems_of(span.text)
     weight = weight or {}
     own = sum(weight.get(word, 1.0) for word in words.intersection(question.stems))
     other = sum(
@@ -282,7 +291,7 @@ def rarity(
     wanted = set(question.stems) | set(question.expansion) | set(question.counted)
     counts: dict[str, int] = dict.fromkeys(wanted, 0)
     for span, _, _ in found:
-        for word in wanted.intersection(stem(tokens(span.text))):
+        for word in wanted.intersection(stems_of(span.text)):
             counts[word] += 1
     total = len(found)
     top = math.log(1 + total) or 1.0
