@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
-from jobs.analysis.texts import dissecting
+from jobs.analysis.texts import citing, dissecting
 from jobs.engine.context import JobContext
 from jobs.engine.registry import JobKind, Stage
-from jobs.kinds.asking import MAX_INPUT_CHARS, ask, engine_name
+from jobs.kinds.asking import ask, engine_name
 from jobs.kinds.reports import REPORT_DOWNLOADS, deep_dive_markdown
 from jobs.kinds.sources import DocumentChoiceMixin, load_documents
 from jobs.models import Document
@@ -69,24 +69,45 @@ def run(ctx: JobContext, params: dict) -> dict:
     )
 
     ctx.stage("writing")
+    citations = None
     if ai.configured():
-        overview = ctx.checkpoint(
+        passages = citing.passages_of(
+            [{**analysis, "title": document.title, "document_id": document.pk}], 10
+        )
+        answer = ctx.checkpoint(
             "overview",
             lambda: ask(
                 ctx,
                 "Writing the overview",
                 OVERVIEW_PROMPT,
-                f"Objective: {objective}\n\nDocument: {document.title}\n\n"
-                + document.text[:MAX_INPUT_CHARS],
+                f"Document: {document.title}\n\n" + citing.prompt_input(objective, passages),
                 # The prompt asks for at most 200 words.
                 expected=270,
             ),
         )
+        citations = citing.keep_cited(answer, passages)
+        overview = citing.as_markdown(citations) or offline_overview(analysis)
     else:
-        overview = " ".join(span["text"] for span in analysis["summary"])
+        overview = offline_overview(analysis)
 
     ctx.stage("finalising")
-    return report(document.pk, document.title, objective, overview, analysis)
+    result = report(document.pk, document.title, objective, overview, analysis)
+    result["citations"] = citations
+    return result
+
+
+def offline_overview(analysis: dict) -> str:
+    """The passages that answer the objective first, then the document's central
+    sentences: all quoted from the text, nothing composed."""
+    answers = [" ".join(a["quote"].split()) for a in analysis.get("answers", [])]
+    summary = [" ".join(span["text"].split()) for span in analysis["summary"]]
+    lines = []
+    if answers:
+        lines += ["**On the objective:**", *(f"- “{quote}”" for quote in answers), ""]
+    rest = [text for text in summary if text not in answers]
+    if rest:
+        lines.append(" ".join(rest))
+    return "\n".join(lines).strip()
 
 
 def report(document_id: int, title: str, objective: str, overview: str, analysis: dict) -> dict:
@@ -113,8 +134,8 @@ def partial(params: dict, saved: dict) -> dict | None:
 
 OVERVIEW_PROMPT = (
     "You write a short overview (at most 200 words, Markdown) of one document for the "
-    "reader's objective. Use only what the document states; if it does not address the "
-    "objective, say so."
+    "reader's objective, from the passages given: the answer to the objective first, with "
+    "the entities and numbers it asks for. " + citing.INSTRUCTIONS
 )
 
 

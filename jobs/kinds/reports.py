@@ -32,6 +32,14 @@ def review_markdown(result: dict) -> str:
     ]
     if result["executive_summary"]:
         lines += ["## Executive summary", "", result["executive_summary"], ""]
+        cited = result.get("citations") or {}
+        used = list(dict.fromkeys(p for s in cited.get("sentences", []) for p in s["passages"]))
+        if used:
+            lines += ["Passages cited:", ""]
+            for pid in used:
+                passage = cited["passages"][pid]
+                lines.append(f"- [{pid}] “{passage['quote']}” ({passage['document']})")
+            lines.append("")
     else:
         lines += ["*Partial report: the job stopped before writing the summary.*", ""]
     if result["themes"]:
@@ -102,6 +110,17 @@ def deep_dive_markdown(result: dict) -> str:
         found = results.get(key) or []
         values = [item.get("text") or f"{item['value']} {item['unit']}" for item in found]
         lines.append(f"- {label}: {', '.join(values) if values else '*none found*'}")
+    if results.get("coefficients"):
+        lines += ["", "| Term | Coefficient | SE | z/t | P | CI low | CI high |"]
+        lines.append("| --- | --- | --- | --- | --- | --- | --- |")
+        for row in results["coefficients"]:
+            cells = [row.get(k, "") for k in ("coef", "se", "stat", "p", "ci_low", "ci_high")]
+            lines.append(f"| {row['term']} | " + " | ".join(cells) + " |")
+    if results.get("model_statistics"):
+        found = ", ".join(
+            f"{item['label']} {item['value']}" for item in results["model_statistics"]
+        )
+        lines += ["", f"- Model statistics: {found}"]
     lines += ["", "## Limitations", "", *spans(result["limitations"]), "", "## Fact anchors", ""]
     for anchor in result["anchors"]:
         lines += [f"- {anchor['claim']}", "", quote_line(anchor), ""]

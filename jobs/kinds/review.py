@@ -6,11 +6,11 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import pluralize
 
-from jobs.analysis.texts import ranking, reviewing
+from jobs.analysis.texts import citing, ranking, reviewing
 from jobs.analysis.texts import sentences as text
 from jobs.engine.context import JobContext, JobError
 from jobs.engine.registry import JobKind, Stage
-from jobs.kinds.asking import MAX_INPUT_CHARS, ask, engine_name
+from jobs.kinds.asking import ask, engine_name
 from jobs.kinds.reports import REPORT_DOWNLOADS, review_markdown
 from jobs.kinds.sources import DocumentChoiceMixin, load_documents
 from jobs.models import Document
@@ -116,19 +116,29 @@ def run(ctx: JobContext, params: dict) -> dict:
     ctx.stage("synthesising", "Finding themes across documents…")
     texts = {doc.pk: doc.text for doc in documents}
     themes = ctx.cpu(
-        reviewing.themes, phrases, [(a["title"], texts[a["document_id"]]) for a in analyses]
+        reviewing.themes,
+        phrases,
+        [(a["title"], texts[a["document_id"]]) for a in analyses],
+        on_progress=lambda fraction, message: ctx.progress(0.5 * fraction, message),
     )
+    citations = None
     if ai.configured():
-        summary = ctx.checkpoint(
+        passages = citing.passages_of(analyses)
+        answer = ctx.checkpoint(
             "summary",
             lambda: ask(
                 ctx,
                 "Writing the executive summary",
                 SYNTHESIS_PROMPT,
-                synthesis_input(question, analyses, themes),
+                synthesis_input(question, passages, themes),
                 expected=SYNTHESIS_TOKENS,
             ),
         )
+        citations = citing.keep_cited(answer, passages)
+        summary = citing.as_markdown(citations)
+        if not summary:
+            # Nothing the model wrote rests on a passage: the offline answer stands.
+            summary = reviewing.executive_summary(question, analyses, themes)
     else:
         summary = reviewing.executive_summary(question, analyses, themes)
 
@@ -139,6 +149,7 @@ def run(ctx: JobContext, params: dict) -> dict:
         "phrases": phrases,
         "engine": engine_name(),
         "executive_summary": summary,
+        "citations": citations,
         "themes": themes,
         "documents": analyses,
         "not_selected": [
@@ -153,21 +164,34 @@ def run(ctx: JobContext, params: dict) -> dict:
 
 def analyse(ctx: JobContext, question, phrases, document, item, until: float = 1.0) -> dict:
     """One document's relevance, quotes and summary: the step a resumed job skips. The
-    stage's progress moves towards `until` while the model writes the summary."""
+    stage's progress moves towards `until` while the document is read and the model
+    writes the summary."""
+    start = ctx.stage_fraction
+    share = (until - start) * (0.5 if ai.configured() else 1.0)
     analysis = ctx.cpu(
-        reviewing.analyse_document, question, phrases, document.title, document.text, item
+        reviewing.analyse_document,
+        question,
+        phrases,
+        document.title,
+        document.text,
+        item,
+        on_progress=lambda fraction, message: ctx.progress(start + share * fraction, message),
     )
     analysis["document_id"] = document.pk
     if ai.configured():
-        analysis["summary"] = ask(
+        passages = citing.passages_of([analysis])
+        answer = ask(
             ctx,
             f"Summarising “{document.title}”",
             SUMMARY_PROMPT,
-            f"Question: {question}\n\nDocument: {document.title}\n\n"
-            + document.text[:MAX_INPUT_CHARS],
+            f"Document: {document.title}\n\n" + citing.prompt_input(question, passages),
             until=until,
             expected=SUMMARY_TOKENS,
         )
+        cited = citing.keep_cited(answer, passages)
+        analysis["citations"] = cited
+        # With nothing cited, the document's own central sentences stay as its summary.
+        analysis["summary"] = citing.as_markdown(cited) or analysis["summary"]
     return analysis
 
 
@@ -198,22 +222,18 @@ SUMMARY_TOKENS = 170
 SYNTHESIS_TOKENS = 340
 SUMMARY_PROMPT = (
     "You summarise one document for a literature review. Answer in Markdown, at most 120 "
-    "words, using only facts stated in the document. Say how it bears on the question."
+    "words, using only the passages given, and say how they bear on the question. "
+    + citing.INSTRUCTIONS
 )
 SYNTHESIS_PROMPT = (
     "You write the executive summary of a literature review in Markdown, at most 250 words. "
-    "Use only the findings and quotes given; cite each document by its title in brackets."
+    "Answer the question first, then what else the passages show. " + citing.INSTRUCTIONS
 )
 
 
-def synthesis_input(question: str, analyses: list[dict], themes: list[dict]) -> str:
-    lines = [f"Question: {question}", "", "Documents:"]
-    for analysis in analyses:
-        lines.append(f"- [{analysis['title']}] {analysis['summary']}")
-        lines.extend(f"  - quote: “{anchor['quote']}”" for anchor in analysis["anchors"])
-    lines.append("")
-    lines.append("Themes: " + "; ".join(theme["theme"] for theme in themes))
-    return "\n".join(lines)
+def synthesis_input(question: str, passages: list[dict], themes: list[dict]) -> str:
+    shared = "Themes across documents: " + "; ".join(theme["theme"] for theme in themes)
+    return citing.prompt_input(question, passages, shared if themes else "")
 
 
 def _title(params: dict) -> str:

@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 
+from jobs.analysis.texts.documents import ACCEPTED_SUFFIXES
 from jobs.engine.registry import kind_choices
 from jobs.models import Document, Job, Preferences
 from jobs.validators import visible_text
@@ -28,20 +29,31 @@ class JobFilterForm(forms.Form):
         return jobs
 
 
+ACCEPT = ",".join(sorted(ACCEPTED_SUFFIXES))
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
 class MultipleFileField(forms.FileField):
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".txt,.md,.pdf"}))
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT}))
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple) and data:
-            return [single(item, initial) for item in data]
-        return [single(data or None, initial)]
+        items = list(data) if isinstance(data, list | tuple) and data else [data or None]
+        cleaned, errors = [], []
+        for item in items:
+            try:
+                cleaned.append(super().clean(item, initial))
+            except forms.ValidationError as exc:
+                # In a batch, an error that does not name its file cannot be acted on.
+                name = getattr(item, "name", None)
+                errors += [f"{name}: {message}" if name else message for message in exc.messages]
+        if errors:
+            raise forms.ValidationError(errors)
+        return cleaned
 
 
 class DocumentUploadForm(forms.Form):
@@ -50,7 +62,8 @@ class DocumentUploadForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["files"].help_text = (
-            f".txt, .md or .pdf; up to {settings.DOCUMENT_MAX_FILES_PER_UPLOAD} files of "
+            ".txt, .md, .rst, .html or .pdf; "
+            f"up to {settings.DOCUMENT_MAX_FILES_PER_UPLOAD} files of "
             f"{settings.DOCUMENT_MAX_BYTES // 1_048_576} MB each."
         )
 

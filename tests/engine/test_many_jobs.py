@@ -33,7 +33,8 @@ TEXT = (
 @pytest.fixture
 def slow_model():
     """A provider whose every answer streams for about `seconds` seconds."""
-    script = Script(answer="A steady overview of the trial. " * 10, chunks=10)
+    # Each sentence cites a passage, as an overview must to be kept (issue 16).
+    script = Script(answer="A steady overview of the trial [P1]. " * 10, chunks=10)
     with FakeOpenAI(script=script) as server:
         yield server
 

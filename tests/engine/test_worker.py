@@ -123,7 +123,8 @@ def test_a_worker_streams_from_the_configured_provider(client, worker_env, tmp_p
     owner = make_user("streamer")
     client.login(username=owner.username, password=PASSWORD)
     document = demo_documents(owner)[0]
-    script = Script(answer="The trial lowered **HbA1c**.", chunks=8, delay=0.05)
+    # The overview keeps only sentences that cite a passage given to the model (issue 16).
+    script = Script(answer="The trial lowered **HbA1c** [P1].", chunks=8, delay=0.05)
     with FakeOpenAI(script=script) as fake:
         env = {**worker_env, "AI_BASE_URL": fake.base_url, "AI_MODEL": "fake-model"}
         process = Worker(tmp_path / "ai-worker.log", env).start()
@@ -135,6 +136,6 @@ def test_a_worker_streams_from_the_configured_provider(client, worker_env, tmp_p
             process.stop()
 
     assert job.status == Job.Status.SUCCEEDED, job.error + process.log()[-3000:]
-    assert job.result["overview"] == "The trial lowered **HbA1c**."
+    assert job.result["overview"] == "The trial lowered **HbA1c** [P1]."
     assert job.result["engine"] == "AI model fake-model"
     assert script.requests and script.requests[0]["body"]["stream"] is True

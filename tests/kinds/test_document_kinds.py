@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from jobs.engine import running
-from jobs.models import Job
+from jobs.models import Document, Job
 from tests.factories import demo_documents, make_document, make_job, make_user
 from tests.fake_openai import fake_openai  # noqa: F401
 
@@ -95,7 +95,10 @@ class TestReview:
             assert len(theme["documents"]) >= 2
             for item in theme["evidence"]:
                 assert theme["theme"] in item["quote"].lower()
-        assert "3 documents answered the question" in job.result["executive_summary"]
+        summary = job.result["executive_summary"]
+        # The answer comes first, quoted from the documents; the count of documents after.
+        assert summary.startswith("**Answer.**")
+        assert "3 documents read for" in summary
 
     def test_a_question_no_document_matches_fails_clearly(self, user, docs):
         job = review(user, {"x": docs["urban_trees.md"]}, question="quantum chromodynamics lattice")
@@ -242,22 +245,37 @@ class TestWithTheProvider:
         docs,
         fake_openai,  # noqa: F811
     ):
-        fake_openai.script.answer = "**Fasting helped.** <script>alert(1)</script>"
+        fake_openai.script.answer = (
+            "**Fasting helped** [P1]. It cures everything. <script>alert(1)</script> [P999]"
+        )
 
         job = review(user, docs)
 
         assert job.status == Job.Status.SUCCEEDED, job.error
         assert job.result["engine"] == "AI model fake-model"
-        assert job.result["executive_summary"] == fake_openai.script.answer
+        # Only the sentence that cites a passage it was given is kept.
+        assert job.result["executive_summary"] == "**Fasting helped** [P1]."
+        citations = job.result["citations"]
+        assert citations["dropped"] == 2
+        assert [s["passages"] for s in citations["sentences"]] == [["P1"]]
+        backing = citations["passages"]["P1"]
+        text = Document.objects.get(pk=backing["document_id"]).text
+        assert " ".join(text[backing["start"] : backing["end"]].split()) == backing["quote"]
         # One summary per analysed document, then the executive summary.
         assert len(fake_openai.script.requests) == len(job.result["documents"]) + 1
-        sent = fake_openai.script.requests[-1]["body"]["messages"][1]["content"]
-        assert QUESTION in sent and "HbA1c" in sent
+        sent = fake_openai.script.requests[-1]["body"]["messages"]
+        assert QUESTION in sent[1]["content"] and "[P1] (" in sent[1]["content"]
+        assert "square brackets" in sent[0]["content"]
         page = alice_client.get(job.get_absolute_url()).content.decode()
-        assert "<strong>Fasting helped.</strong>" in page
-        assert "<script>alert(1)</script>" not in page
+        assert "<strong>Fasting helped</strong> [P1]." in page
+        assert f"[P1] “{backing['quote']}”" in page.replace("&quot;", '"')
+        assert "<script>alert(1)</script>" not in page and "cures everything" not in page
         # The offline anchors stay: quotes come from the documents, not the model.
         assert job.result["documents"][0]["anchors"]
+        # Each document's summary is held to its own passages the same way.
+        for analysis in job.result["documents"]:
+            assert analysis["summary"] == "**Fasting helped** [P1]."
+            assert analysis["citations"]["dropped"] == 2
 
     def test_a_provider_error_is_retried_then_fails_the_job_with_its_message(
         self,
@@ -278,6 +296,28 @@ class TestWithTheProvider:
         assert job.attempts == 2
         assert job.stage == "writing"
         assert "The AI provider answered HTTP 500" in job.error
+
+    def test_deep_dive_overview_keeps_only_cited_sentences(
+        self,
+        alice_client,
+        user,
+        docs,
+        fake_openai,  # noqa: F811
+    ):
+        fake_openai.script.answer = "HbA1c fell by 0.6% [P1]. Everyone was cured."
+        document = docs["fasting_rct.md"]
+        params = {"document_id": document.pk, "objective": "effect on HbA1c"}
+
+        job = run(make_job(user, kind="deep_dive", params=params))
+
+        assert job.status == Job.Status.SUCCEEDED, job.error
+        assert job.result["overview"] == "HbA1c fell by 0.6% [P1]."
+        backing = job.result["citations"]["passages"]["P1"]
+        assert (
+            " ".join(document.text[backing["start"] : backing["end"]].split()) == (backing["quote"])
+        )
+        page = alice_client.get(job.get_absolute_url()).content.decode()
+        assert "[P1] “" in page and "Everyone was cured" not in page
 
     def test_exhausted_rate_limit_waits_are_not_retried_again(self, user, docs, fake_openai):  # noqa: F811
         fake_openai.script.scenario = "rate_limit"

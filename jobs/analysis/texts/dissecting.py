@@ -8,23 +8,33 @@ is filled in by default.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 
+from jobs.analysis.texts import answering, statistics
 from jobs.analysis.texts.reviewing import fact_anchors
-from jobs.analysis.texts.sentences import Span, is_heading, sentences, summarize
+from jobs.analysis.texts.sentences import Span, is_heading, sentences, summarize, tokens
+from jobs.analysis.texts.structure import is_rule, is_table_row
+from jobs.analysis.texts.vocabulary import expand, stem
 
 KNOWN_HEADINGS = (
     "abstract|summary|introduction|background|methods|materials and methods|methodology|"
     "study design|participants|results|findings|discussion|conclusions?|limitations|"
     "strengths and limitations|references|acknowledg(?:e)?ments|appendix"
 )
+# A heading is a Markdown "#" line, a line underlined with "===" or "---", a numbered
+# title ("2.1 Methods": small section numbers, not a figure such as "159.01327"), a known
+# section name, or a title in capitals of at least two words (a single capitalised word is
+# as often a library's or a variable's name).
 HEADING = re.compile(
     rf"^(?:#{{1,6}}\s+(?P<md>.+?)\s*#*"
-    rf"|(?P<num>\d+(?:\.\d+)*\.?\s+[A-Z][^\n.]{{2,80}})"
+    rf"|(?P<underlined>[^\n]{{2,80}}?)[ \t]*\n(?:={{3,}}|-{{3,}}|~{{3,}})[ \t]*(?=\n|$)"
+    rf"|(?P<num>\d{{1,2}}(?:\.\d{{1,2}}){{0,3}}\.?\s+[A-Z][A-Za-z][^\n.:]{{1,80}})"
     rf"|(?P<known>(?:{KNOWN_HEADINGS}))\s*:?"
-    rf"|(?P<caps>[A-Z][A-Z0-9 ,&\-]{{3,60}}))$",
+    rf"|(?P<caps>[A-Z][A-Z&\-]+(?:[ ,]+[A-Z][A-Z0-9&\-]*)+))[ \t]*$",
     re.MULTILINE | re.IGNORECASE,
 )
+CAPS_WORDS = re.compile(r"^[A-Z][A-Z&\-]+(?:[ ,]+[A-Z][A-Z0-9&\-]*)+$")
 # Most specific first: the first design named in the text wins.
 DESIGNS = [
     ("systematic review and meta-analysis", r"systematic review and meta-analys[ie]s"),
@@ -35,10 +45,10 @@ DESIGNS = [
     ("prospective cohort study", r"prospective cohort"),
     ("retrospective cohort study", r"retrospective cohort"),
     ("cohort study", r"cohort study"),
-    ("case-control study", r"case[- ]control"),
-    ("cross-sectional study", r"cross-sectional"),
+    ("case-control study", r"case[- ]control (?:study|design|analysis)"),
+    ("cross-sectional study", r"cross-sectional (?:study|survey|design|analysis|sample|data)"),
     ("qualitative study", r"qualitative (?:study|interviews?|analysis)"),
-    ("simulation study", r"simulation stud(?:y|ies)|monte carlo"),
+    ("simulation study", r"simulation stud(?:y|ies)|monte carlo (?:simulation|study|experiment)s?"),
     ("machine-learning model", r"machine[- ]learning model|neural network|random forest"),
     ("regression model", r"(?:mixed-effects |linear |logistic |cox )?regression model"),
     ("observational study", r"observational study"),
@@ -54,19 +64,15 @@ LIMITATION_CUES = re.compile(
     re.IGNORECASE,
 )
 UNITS = (
-    r"%|percent|mg/dl|mmol/l|kg/m2|kg/m²|mg|kg|g|ml|l|mmhg|°c|°f|km|m|cm|mm|"
+    # A rate first: "deaths per 100,000 people", "per year".
+    r"(?:[a-z\-]+ )?per (?:\d[\d,]* )?[a-z\-]+|"
+    r"%|per ?cent|percent|mg/dl|mmol/l|kg/m2|kg/m²|mg|kg|g|ml|l|mmhg|°c|°f|km|m|cm|mm|"
     r"years?|months?|weeks?|days?|hours?|minutes?|patients|participants|adults|"
     r"people|trials|person-years|points|events|\$|€|£|usd|eur|million|billion"
 )
 NUMBER_WITH_UNIT = re.compile(
     rf"(?<![\w.])(?P<prefix>[$€£])?(?P<value>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?)"
     rf"(?:\s?(?P<unit>(?:{UNITS}))(?![\w/]))?",
-    re.IGNORECASE,
-)
-P_VALUE = re.compile(r"\bp\s*(?:[<>=≤≥]|&lt;|&gt;)\s*0?\.\d+", re.IGNORECASE)
-CONFIDENCE_INTERVAL = re.compile(
-    r"\b\d{2}\s?%\s?(?:CI|confidence interval)[,:]?\s*\[?\(?-?\d+(?:\.\d+)?"
-    r"\s?(?:to|–|—|-|,)\s?-?\d+(?:\.\d+)?\)?\]?",
     re.IGNORECASE,
 )
 FIGURE = re.compile(r"\b(?:Figure|Fig\.)\s?\d+[a-z]?\b")
@@ -78,7 +84,10 @@ def find_sections(text: str) -> list[dict]:
     marks = []
     for match in HEADING.finditer(text):
         title = next(group for group in match.groups() if group).strip().strip("#").strip()
-        if match.group("caps") and len(title.split()) > 8:
+        line = text[match.start() : text.find("\n", match.start()) % (len(text) + 1)]
+        if is_table_row(line) or is_rule(title):
+            continue
+        if match.group("caps") and (len(title.split()) > 8 or not CAPS_WORDS.match(title)):
             continue
         marks.append((match.start(), title))
     return [
@@ -102,16 +111,35 @@ def shifted(spans: list[Span], offset: int) -> list[dict]:
     return [{"text": s.text, "start": s.start + offset, "end": s.end + offset} for s in spans]
 
 
-def study_design(text: str) -> dict:
-    for name, pattern in DESIGNS:
-        match = re.search(pattern, text, re.IGNORECASE)
-        if match:
-            quote = next((s for s in sentences(text) if s.start <= match.start() < s.end), None)
-            return {
-                "value": name,
-                "supported": True,
-                "quote": quote.as_dict() if quote else None,
-            }
+def prose(spans: list[Span]) -> list[Span]:
+    """Sentences a writer wrote as prose: not headings, table rows, list labels or the
+    short lines of page furniture ("Cross-sectional dataset viewer")."""
+    return [
+        span
+        for span in spans
+        if not is_heading(span.text)
+        and not is_table_row(span.text)
+        and len(span.text.split()) >= 4
+        and span.text.rstrip()[-1:] in ".!?;:)\"”'"
+    ]
+
+
+def study_design(text: str, sections: list[dict] | None = None) -> dict:
+    """The design the methods describe: the first design named in a prose sentence of a
+    methods-like section, else of the whole text; the most specific name wins."""
+    spans = prose(sentences(text))
+    methods = [
+        span
+        for section in sections or []
+        if re.search(r"method|design|participants|data", section["title"], re.IGNORECASE)
+        for span in spans
+        if section["start"] <= span.start < section["end"]
+    ]
+    for candidates in (methods, spans):
+        for name, pattern in DESIGNS:
+            for span in candidates:
+                if re.search(pattern, span.text, re.IGNORECASE):
+                    return {"value": name, "supported": True, "quote": span.as_dict()}
     return {"value": None, "supported": False, "quote": None}
 
 
@@ -136,8 +164,20 @@ def matches(pattern: re.Pattern, text: str) -> list[dict]:
     return found
 
 
-def numbers_with_units(text: str) -> list[dict]:
+def sentence_at(spans: list[Span], position: int) -> Span | None:
+    index = bisect_right([span.start for span in spans], position) - 1
+    if index >= 0 and spans[index].start <= position < spans[index].end:
+        return spans[index]
+    return None
+
+
+def numbers_with_units(text: str, objective: str = "") -> list[dict]:
+    """Numbers with a unit or a rate ("4.2 per 1,000 person-years"), those in sentences
+    about the objective first; none from headings or page furniture."""
     spans = sentences(text)
+    starts = [span.start for span in spans]
+    wanted = set(stem(tokens(objective)))
+    wanted |= set(expand(list(wanted)))
     found, seen = [], set()
     for match in NUMBER_WITH_UNIT.finditer(text):
         unit = " ".join(part for part in (match.group("prefix"), match.group("unit")) if part)
@@ -147,8 +187,12 @@ def numbers_with_units(text: str) -> list[dict]:
         key = (value, unit.lower())
         if key in seen:
             continue
+        index = bisect_right(starts, match.start()) - 1
+        quote = spans[index] if index >= 0 and match.start() < spans[index].end else None
+        if quote is not None and is_heading(quote.text) and not is_table_row(quote.text):
+            continue
         seen.add(key)
-        quote = next((s for s in spans if s.start <= match.start() < s.end), None)
+        relevance = len(wanted.intersection(stem(tokens(quote.text)))) if quote else 0
         found.append(
             {
                 "value": value,
@@ -157,9 +201,10 @@ def numbers_with_units(text: str) -> list[dict]:
                 "quote": quote.text if quote else match.group(),
                 "start": match.start(),
                 "end": match.end(),
+                "relevance": relevance,
             }
         )
-    return found
+    return sorted(found, key=lambda item: (-item["relevance"], item["start"]))
 
 
 def analyse(
@@ -169,27 +214,43 @@ def analyse(
         if on_step:
             on_step(name, fraction)
 
+    # Splitting into sentences is the slow part of a long text; every step after reads
+    # the cached split. Its progress is the sectioning step's.
     step("sectioning")
+    sentences(text, on_progress=lambda fraction: step("sectioning", 0.9 * fraction))
     sections = find_sections(text)
     step("design")
-    design = study_design(text)
+    design = study_design(text, sections)
     step("methods")
     methods = cue_sentences(text, sections, r"method|design|participants", METHOD_CUES, 6)
     step("results")
     key_results = {
-        "numbers_with_units": numbers_with_units(text),
-        "p_values": matches(P_VALUE, text),
-        "confidence_intervals": matches(CONFIDENCE_INTERVAL, text),
+        "numbers_with_units": numbers_with_units(text, objective),
+        "p_values": statistics.p_values(text),
+        "confidence_intervals": statistics.intervals(text),
+        "coefficients": statistics.coefficient_rows(text),
+        "model_statistics": statistics.model_statistics(text) + statistics.prose_statistics(text),
         "figures": matches(FIGURE, text),
         "tables": matches(TABLE, text),
     }
+    step("results", 0.9)
     step("limitations")
     limitations = cue_sentences(text, sections, r"limitation", LIMITATION_CUES, 6)
     step("anchoring")
-    anchors = fact_anchors(text, [objective], 8)
+    answers = answering.answer(objective, text, 4)
+    anchors = [
+        {"claim": a["claim"], "quote": a["quote"], "start": a["start"], "end": a["end"]}
+        for a in answers
+        if a["kind"] == "sentence"
+    ]
+    for item in fact_anchors(text, [objective], 8):
+        if len(anchors) < 8 and all(a["start"] != item["start"] for a in anchors):
+            anchors.append(item)
+    step("anchoring", 0.5)
     summary = [span.as_dict() for span in summarize(text, k=4, focus=[objective])]
     step("anchoring", 1.0)
     result = {
+        "answers": answers,
         "sections": sections,
         "study_design": design,
         "methods": methods,
@@ -206,7 +267,13 @@ def analyse(
             ("methods", methods),
             ("limitations", limitations),
             ("anchors", anchors),
-            *((f"key_results.{key}", items) for key, items in key_results.items()),
+            # Coefficients and model statistics are there when the text is a model's output;
+            # their absence elsewhere is no gap in the text.
+            *(
+                (f"key_results.{key}", items)
+                for key, items in key_results.items()
+                if key not in ("coefficients", "model_statistics")
+            ),
         )
         if not value
     ]

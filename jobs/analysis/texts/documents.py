@@ -14,10 +14,26 @@ from django.db.models import Sum
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
+from jobs.analysis.texts.converting import html_to_text, rst_to_text
+from jobs.analysis.texts.structure import unwrap
 from jobs.models import Document
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
+RST_SUFFIXES = {".rst", ".rest"}
+HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
+ACCEPTED_SUFFIXES = TEXT_SUFFIXES | RST_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+# Signatures of common binary formats, which no text file starts with.
+BINARY_SIGNATURES = (
+    b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"BZh", b"7z\xbc\xaf",
+    b"Rar!", b"\x7fELF", b"MZ", b"\xd0\xcf\x11\xe0", b"%PDF", b"\x00\x00\x01\x00", b"OggS",
+    b"ID3", b"RIFF", b"\x28\xb5\x2f\xfd", b"SQLite format 3",
+)  # fmt: skip
+# Control characters other than tab, line and page breaks: text has next to none of them,
+# binary data read as text has about one in eight characters.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
+CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+MAX_CONTROL_SHARE = 0.002
 
 
 class DocumentError(ValueError):
@@ -85,19 +101,40 @@ def decode(data: bytes, name: str) -> str:
         raise DocumentError(f"{name}: the text is not in a readable encoding (use UTF-8).") from exc
 
 
+def read_text(name: str, data: bytes) -> str:
+    """The text of a file meant to hold text, refused when it is really binary data: a
+    file is judged on all its bytes, since a binary one need not start with a NUL."""
+    binary = DocumentError(f"{name}: this looks like a binary file, not text.")
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if data.startswith(BINARY_SIGNATURES) or (b"\x00" in data and not utf16):
+        raise binary
+    if not utf16 and len(CONTROL_BYTES.findall(data)) > MAX_CONTROL_SHARE * len(data):
+        raise binary
+    text = decode(data, name)
+    if len(CONTROL.findall(text)) > MAX_CONTROL_SHARE * len(text):
+        raise binary
+    return text
+
+
 def extract(name: str, data: bytes) -> Extracted:
     suffix = PurePath(name).suffix.lower()
+    if not data:
+        raise DocumentError(f"{name}: the file is empty.")
     if suffix in TEXT_SUFFIXES:
-        if b"\x00" in data[:4096] and not data.startswith(
-            (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-        ):
-            raise DocumentError(f"{name}: this looks like a binary file, not text.")
-        text = normalise(decode(data, name))
+        text = normalise(unwrap(read_text(name, data)))
         extracted = Extracted(text, title=title_in(text))
+    elif suffix in RST_SUFFIXES | HTML_SUFFIXES:
+        convert = rst_to_text if suffix in RST_SUFFIXES else html_to_text
+        try:
+            text, title = convert(read_text(name, data))
+        except Exception as exc:  # a converter may fail on any malformed input
+            raise DocumentError(f"{name}: the file could not be read ({exc}).") from exc
+        text = normalise(text)
+        extracted = Extracted(text, title=(title or title_in(text) or "")[:200] or None)
     elif suffix in PDF_SUFFIXES:
         extracted = _extract_pdf(name, data)
     else:
-        allowed = ", ".join(sorted(TEXT_SUFFIXES | PDF_SUFFIXES))
+        allowed = ", ".join(sorted(ACCEPTED_SUFFIXES))
         raise DocumentError(
             f"{name}: {suffix or 'files without an extension'} cannot be read; use {allowed}."
         )
@@ -117,7 +154,7 @@ def _extract_pdf(name: str, data: bytes) -> Extracted:
         title = _pdf_title(reader)
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise DocumentError(f"{name}: the PDF could not be read ({exc}).") from exc
-    text = normalise("\n\n".join(pages))
+    text = normalise(unwrap("\n\n".join(pages)))
     if not text:
         raise DocumentError(
             f"{name}: the PDF has no extractable text (it may be a scan); "
@@ -189,7 +226,7 @@ def add_files(owner, files) -> list[Document]:
 
 
 def add_text(owner, title: str, text: str, source: str = Document.Source.PASTE) -> Document:
-    text = normalise(text)
+    text = normalise(unwrap(text))
     if not text:
         raise DocumentError("The text is empty.")
     check_room(owner, len(text), 1)

@@ -1,5 +1,9 @@
 """Ranking a user's documents against a question with BM25, and choosing which to read.
 
+Words are compared by their stems, and the question is expanded with the words that mean
+the same (vocabulary.py): a document that says "instances" and "two classes" answers a
+question about "samples" and "binary". The expansion's BM25 is fused with the question's
+own at a lower weight, so the document that uses the question's words still wins a tie.
 A document's relevance is a weighted sum of parts that each lie between 0 and 1, kept
 separately so a report can show what the score is made of.
 """
@@ -12,8 +16,11 @@ from dataclasses import dataclass, field
 import bm25s
 
 from jobs.analysis.texts.sentences import tokens
+from jobs.analysis.texts.vocabulary import expand, stem
 
 WEIGHTS = {"bm25": 0.6, "phrase_coverage": 0.3, "density": 0.1}
+# How much a word that means the same counts against a word of the question itself.
+EXPANSION_WEIGHT = 0.5
 # Precision reads a few strong matches in depth; recall reads more, weaker ones too.
 MODES = {
     "precision": {"top": 3, "min_score": 0.25},
@@ -31,16 +38,20 @@ class Ranked:
 
 
 def rank(question: str, phrases: list[str], documents: list[str]) -> list[Ranked]:
-    query = tokens(question) + [token for phrase in phrases for token in tokens(phrase)]
-    raw = _bm25_scores(query, documents)
+    query = stem(tokens(question) + [token for phrase in phrases for token in tokens(phrase)])
+    expansion = expand(query)
+    corpus = [stem(tokens(text)) for text in documents]
+    own, other = _bm25_scores([query, expansion], corpus)
+    raw = [a + EXPANSION_WEIGHT * b for a, b in zip(own, other, strict=True)]
     best = max(raw, default=0.0)
-    query_set = set(query)
+    query_set, expansion_set = set(query), set(expansion)
     ranked = []
-    for index, text in enumerate(documents):
-        lowered = text.lower()
-        matched = [phrase for phrase in phrases if phrase.lower() in lowered]
-        words = tokens(text)
-        hits = sum(1 for word in words if word in query_set)
+    for index, words in enumerate(corpus):
+        present = set(words)
+        matched = [phrase for phrase in phrases if _mentions(phrase, documents[index], present)]
+        hits = sum(1 for word in words if word in query_set) + EXPANSION_WEIGHT * sum(
+            1 for word in words if word in expansion_set
+        )
         per_thousand = 1000 * hits / len(words) if words else 0.0
         components = {
             "bm25": raw[index] / best if best > 0 else 0.0,
@@ -54,14 +65,27 @@ def rank(question: str, phrases: list[str], documents: list[str]) -> list[Ranked
     return sorted(ranked, key=lambda item: (-item.score, item.index))
 
 
-def _bm25_scores(query: list[str], documents: list[str]) -> list[float]:
-    corpus = [tokens(text) or ["\u2205"] for text in documents]
-    if not query or not corpus:
-        return [0.0] * len(documents)
+def _mentions(phrase: str, text: str, present: set[str]) -> bool:
+    """The phrase as written, or all its words in some form or another word for each."""
+    if phrase.lower() in text.lower():
+        return True
+    words = stem(tokens(phrase))
+    return bool(words) and all(
+        word in present or present.intersection(expand([word])) for word in words
+    )
+
+
+def _bm25_scores(queries: list[list[str]], corpus: list[list[str]]) -> list[list[float]]:
+    if not corpus:
+        return [[] for _ in queries]
     retriever = bm25s.BM25()
-    retriever.index(corpus, show_progress=False)
-    scores = retriever.get_scores(query)
-    return [max(0.0, float(value)) for value in scores]
+    retriever.index([words or ["\u2205"] for words in corpus], show_progress=False)
+    return [
+        [max(0.0, float(value)) for value in retriever.get_scores(query)]
+        if query
+        else [0.0] * len(corpus)
+        for query in queries
+    ]
 
 
 def select(ranked: list[Ranked], mode: str) -> list[Ranked]:

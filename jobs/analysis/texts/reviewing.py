@@ -1,11 +1,14 @@
-"""Reading documents for a review: summaries, why each matters, facts anchored in quotes,
-themes across documents, and an executive summary that only restates what was found."""
+"""Reading documents for a review: the passages that answer the question, summaries, why
+each document matters, facts anchored in whole-sentence quotes, themes across documents,
+and an executive summary that states the answer first and only restates what was found."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 
+from jobs.analysis.texts import answering
 from jobs.analysis.texts.ranking import Ranked
 from jobs.analysis.texts.sentences import (
     Span,
@@ -15,8 +18,16 @@ from jobs.analysis.texts.sentences import (
     summarize,
     tokens,
 )
+from jobs.analysis.texts.structure import is_table_row
 
 MAX_ANCHORS = 5
+MAX_ANSWERS = 3
+# An answer that mentions less than this share of the question's words does not answer it.
+MIN_COVERAGE = 0.25
+# Answers are taken from the documents at least this relevant against the most relevant:
+# a document about something else may share the question's generic words ("data set",
+# "how many") and answer a question nobody asked.
+MIN_RELATIVE_RELEVANCE = 0.6
 MAX_THEMES = 6
 # A sentence carries a checkable fact when it holds a number, a statistic or a comparison.
 FACT = re.compile(
@@ -31,16 +42,17 @@ PARENTHESES = re.compile(r"\s*\([^()]*\)")
 
 def claim_of(sentence: str) -> str:
     """The sentence without its parenthetical statistics: a restatement that adds nothing."""
-    claim = PARENTHESES.sub("", sentence).strip()
+    flat = " ".join(sentence.split())
+    claim = PARENTHESES.sub("", flat).strip()
     claim = re.sub(r"\s+([,.;])", r"\1", claim)
-    return claim if len(claim.split()) >= 4 else sentence
+    return claim if len(claim.split()) >= 4 else flat
 
 
 def fact_anchors(text: str, focus: list[str], limit: int) -> list[dict]:
     focus_tokens = {token for phrase in focus for token in tokens(phrase)}
     scored = []
     for position, span in enumerate(sentences(text)):
-        if is_heading(span.text) or not FACT.search(span.text):
+        if is_heading(span.text) or is_table_row(span.text) or not FACT.search(span.text):
             continue
         overlap = len(focus_tokens.intersection(tokens(span.text)))
         statistics = len(STATISTIC.findall(span.text))
@@ -54,9 +66,24 @@ def anchor(span: Span) -> dict:
 
 
 def analyse_document(
-    question: str, phrases: list[str], title: str, text: str, ranked: Ranked
+    question: str,
+    phrases: list[str],
+    title: str,
+    text: str,
+    ranked: Ranked,
+    on_progress: Callable[[float, str], None] | None = None,
 ) -> dict:
+    def report(fraction: float, message: str) -> None:
+        if on_progress:
+            on_progress(fraction, message)
+
     focus = [*phrases, question]
+    # Splitting a long text into sentences is most of the work; every step after reads
+    # the cached split.
+    sentences(text, on_progress=lambda f: report(0.7 * f, f"Reading “{title}” ({f:.0%})"))
+    report(0.7, f"Finding the answer in “{title}”")
+    found = answering.answer(question, text, MAX_ANSWERS, title=title, phrases=phrases)
+    report(0.85, f"Summarising “{title}”")
     summary = summarize(text, k=3, focus=phrases)
     matched = ", ".join(f"“{phrase}”" for phrase in ranked.matched)
     if ranked.matched:
@@ -64,22 +91,49 @@ def analyse_document(
     else:
         why = "Mentions none of the key phrases, only some words of the question"
     why += f"; BM25 {ranked.components['bm25']:.2f} of the best match among the documents."
+    report(0.95, f"Anchoring the facts of “{title}”")
+    # The passages that answer come first among the anchors: they are the facts asked for.
+    anchors = [anchor_of(item) for item in found if item["kind"] == "sentence"]
+    for item in fact_anchors(text, focus, MAX_ANCHORS):
+        if len(anchors) < MAX_ANCHORS and all(a["start"] != item["start"] for a in anchors):
+            anchors.append(item)
     return {
         "title": title,
-        "summary": " ".join(span.text for span in summary),
+        "summary": " ".join(" ".join(span.text.split()) for span in summary),
         "summary_spans": [span.as_dict() for span in summary],
         "why_relevant": why,
-        "anchors": fact_anchors(text, focus, MAX_ANCHORS),
+        "answers": found,
+        "anchors": anchors,
         "score": ranked.score,
         "components": ranked.components,
     }
 
 
-def themes(phrases: list[str], documents: list[tuple[str, str]]) -> list[dict]:
+def anchor_of(item: dict) -> dict:
+    return {
+        "claim": claim_of(item["quote"]),
+        "quote": item["quote"],
+        "start": item["start"],
+        "end": item["end"],
+    }
+
+
+# Key phrases are read from at most this much of each document: YAKE's cost grows with the
+# text, and a document's salient phrases show in its first few hundred thousand characters.
+THEME_SAMPLE_CHARS = 300_000
+
+
+def themes(
+    phrases: list[str],
+    documents: list[tuple[str, str]],
+    on_progress: Callable[[float, str], None] | None = None,
+) -> list[dict]:
     """Phrases that several documents share, each with a quote from every document."""
     found: dict[str, list[str]] = defaultdict(list)
-    for title, text in documents:
-        for phrase in key_phrases(text, top=12):
+    for position, (title, text) in enumerate(documents):
+        if on_progress:
+            on_progress(position / max(len(documents), 1), f"Key phrases of “{title}”")
+        for phrase in key_phrases(text[:THEME_SAMPLE_CHARS], top=12):
             if title not in found[phrase]:
                 found[phrase].append(title)
     query_tokens = {token for phrase in phrases for token in tokens(phrase)}
@@ -119,20 +173,77 @@ def themes(phrases: list[str], documents: list[tuple[str, str]]) -> list[dict]:
 
 
 def executive_summary(question: str, analyses: list[dict], themes: list[dict]) -> str:
+    """The answer first, in the documents' own sentences, each with its document; then
+    which documents were read and what they share."""
     if not analyses:
         return "No document was relevant enough to analyse."
+    asked = answering.read_question(question)
+    best = best_answers(analyses)
+    lines = []
+    if best and answering.coverage(asked, [item for _, item in best]) >= MIN_COVERAGE:
+        lines.append("**Answer.**")
+        lines.extend(answer_line(title, item) for title, item in best)
+        numbers = list(dict.fromkeys(n for _, item in best for n in item["numbers"]))
+        if asked.wants_numbers and numbers:
+            lines.append(f"\nNumbers stated: {', '.join(numbers[:12])}.")
+    else:
+        lines.append(
+            f"**Not found.** None of the documents read states an answer to “{question}”: "
+            "no passage mentions enough of what it asks."
+        )
     count = len(analyses)
     ordered = ", ".join(f"“{a['title']}” ({a['score']:.2f})" for a in analyses[:3])
-    lines = [
-        f"{count} document{'s' if count != 1 else ''} answered the question “{question}”; "
+    lines.append(
+        f"\n{count} document{'s' if count != 1 else ''} read for “{question}”; "
         f"the most relevant: {ordered}."
-    ]
+    )
     if themes:
         shared = "; ".join(f"{t['theme']} ({len(t['documents'])} documents)" for t in themes[:4])
-        lines.append(f"Themes they share: {shared}.")
-    facts = [
-        (analysis["title"], item) for analysis in analyses[:3] for item in analysis["anchors"][:1]
+        lines.append(f"\nThemes they share: {shared}.")
+    return "\n".join(lines)
+
+
+def answer_line(title: str, item: dict) -> str:
+    quote = " ".join(item["quote"].split())
+    if item["kind"] == "row":
+        header = f" (columns: {item['context']})" if item.get("context") else ""
+        return f"- Table row{header}: “{quote}” — *{title}*"
+    if item["kind"] == "list":
+        return f"- Lists: “{quote}” — *{title}*"
+    return f"- States: “{quote}” — *{title}*"
+
+
+def best_answers(analyses: list[dict], limit: int = 5) -> list[tuple[str, dict]]:
+    """The strongest passages across documents for each part of the question: each
+    document's best, then the next best, so one long document does not crowd out others."""
+
+    # A passage is as strong as it answers, times how relevant its document is.
+    def strength(analysis: dict, item: dict) -> float:
+        return item["score"] * analysis["score"]
+
+    best_score = max((a["score"] for a in analyses), default=0.0)
+    pairs = [
+        (a, item)
+        for a in analyses
+        if a["score"] >= MIN_RELATIVE_RELEVANCE * best_score
+        for item in a.get("answers", [])
     ]
-    for title, item in facts:
-        lines.append(f"{title} states: “{item['quote']}”")
-    return "\n\n".join(lines)
+    top: dict[int, float] = {}
+    for a, item in pairs:
+        part = item.get("part", 0)
+        top[part] = max(top.get(part, 0.0), strength(a, item))
+    # A passage counts when it is at least half as strong as the best for its part.
+    strong = [(a, item) for a, item in pairs if strength(a, item) >= top[item.get("part", 0)] / 2]
+    ranked = sorted(strong, key=lambda pair: -strength(*pair) / top[pair[1].get("part", 0)])
+    chosen: list[tuple[dict, dict]] = []
+    for part in sorted(top):  # the best passage of every part first
+        best = next((pair for pair in ranked if pair[1].get("part", 0) == part), None)
+        if best:
+            chosen.append(best)
+    for pair in ranked:
+        if len(chosen) >= limit:
+            break
+        if pair not in chosen:
+            chosen.append(pair)
+    chosen.sort(key=lambda pair: (pair[1].get("part", 0), -strength(*pair)))
+    return [(a["title"], item) for a, item in chosen[:limit]]

@@ -8,15 +8,55 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import cache, lru_cache
+from functools import cache
 
 import pysbd
 import yake
 from bm25s.stopwords import STOPWORDS_EN
 
-STOPWORDS = frozenset(STOPWORDS_EN) | {"also", "may", "us", "one", "two", "however", "using"}
+from jobs.analysis.texts.structure import BLOCK, is_structural, line_groups
+
+# The words a question is built of ("how many", "which", "does") say what kind of answer
+# is wanted (answering.py), not what it is about.
+QUESTION_WORDS = frozenset(
+    [
+        "how",
+        "many",
+        "much",
+        "does",
+        "do",
+        "did",
+        "have",
+        "has",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "whether",
+        "there",
+        "is",
+        "are",
+        "was",
+        "were",
+        "can",
+        "could",
+        "would",
+        "should",
+    ]
+)
+STOPWORDS = (
+    frozenset(STOPWORDS_EN)
+    | {"also", "may", "us", "one", "two", "however", "using", "it", "its"}
+    | QUESTION_WORDS
+)
 # Verbs of a question ("does X improve Y") that make poor search phrases.
 QUESTION_VERBS = frozenset(
     [
@@ -60,27 +100,66 @@ def _segmenter() -> pysbd.Segmenter:
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
-def sentences(text: str) -> list[Span]:
-    """Sentences of `text`, trimmed, each with `text[start:end] == span.text`."""
-    return list(_sentences(text))
+def sentences(text: str, on_progress: Callable[[float], None] | None = None) -> list[Span]:
+    """Sentences of `text`, trimmed, each with `text[start:end] == span.text`.
+
+    A paragraph hard-wrapped over several lines gives whole sentences (their text keeps
+    the line breaks, so a quote stays verbatim); a heading or table row is one span."""
+    with _LOCK:
+        spans = _CACHE.get(text)
+        if spans is not None:
+            _CACHE.move_to_end(text)
+    if spans is None:
+        spans = _split(text, on_progress)
+        with _LOCK:
+            _CACHE[text] = spans
+            while len(_CACHE) > CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    if on_progress:
+        on_progress(1.0)
+    return list(spans)
 
 
 # Several analyses of one document ask for its sentences; splitting is the slow part.
-@lru_cache(maxsize=16)
-def _sentences(text: str) -> tuple[Span, ...]:
-    spans = []
-    # pysbd is slow on huge inputs with no breaks, so feed it paragraph by paragraph.
-    for paragraph in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", text):
-        offset = paragraph.start()
-        for piece in _segmenter().segment(paragraph.group()):
-            raw = piece.sent
-            start = offset + piece.start
-            stripped = raw.strip()
-            if not stripped:
+# A worker runs jobs in threads, hence the lock around the cache (not around a split).
+_CACHE: OrderedDict[str, tuple[Span, ...]] = OrderedDict()
+_LOCK = threading.Lock()
+CACHE_SIZE = 16
+PROGRESS_EVERY = 200_000
+
+
+def _split(text: str, on_progress: Callable[[float], None] | None) -> tuple[Span, ...]:
+    spans: list[Span] = []
+    reported = 0
+    # pysbd is slow on huge inputs with no breaks, so feed it one paragraph at a time.
+    for block in BLOCK.finditer(text):
+        if on_progress and block.start() - reported >= PROGRESS_EVERY:
+            reported = block.start()
+            on_progress(reported / len(text))
+        lines = block.group().split("\n")
+        starts = [block.start()]
+        for line in lines[:-1]:
+            starts.append(starts[-1] + len(line) + 1)
+        for group in line_groups(lines):
+            first, last = group[0], group[-1]
+            start, end = starts[first], starts[last] + len(lines[last])
+            if len(group) == 1 and is_structural(lines[first]):
+                spans.append(_trimmed(text, start, end))
                 continue
-            start += len(raw) - len(raw.lstrip())
-            spans.append(Span(stripped, start, start + len(stripped)))
-    return tuple(span for span in spans if text[span.start : span.end] == span.text)
+            # Same length as the original, so pysbd's offsets are the text's offsets.
+            piece = text[start:end].replace("\n", " ")
+            for part in _segmenter().segment(piece):
+                spans.append(
+                    _trimmed(text, start + part.start, start + part.start + len(part.sent))
+                )
+    return tuple(span for span in spans if span.text)
+
+
+def _trimmed(text: str, start: int, end: int) -> Span:
+    raw = text[start:end]
+    start += len(raw) - len(raw.lstrip())
+    stripped = raw.strip()
+    return Span(stripped, start, start + len(stripped))
 
 
 def is_heading(sentence: str) -> bool:

@@ -75,3 +75,65 @@ def test_progress_steps_are_reported_in_order():
     assert list(dict.fromkeys(steps)) == [
         "sectioning", "design", "methods", "results", "limitations", "anchoring",
     ]  # fmt: skip
+
+
+REGRESSION = """Logit model of grade improvement
+
+                           Logit Regression Results
+==============================================================================
+Dep. Variable:                  GRADE   No. Observations:                   32
+Model:                          Logit   Df Residuals:                       28
+Date:                Mon, 21 Oct 2019   Pseudo R-squ.:                  0.3740
+Covariance Type:            nonrobust   LLR p-value:                  0.001502
+==============================================================================
+                 coef    std err          z      P>|z|      [0.025      0.975]
+------------------------------------------------------------------------------
+GPA            2.8261      1.263      2.238      0.025       0.351       5.301
+PSI            2.3787      1.065      2.234      0.025       0.292       4.465
+==============================================================================
+
+Deaths fell to 4.2 per 100,000 people, and the model was fitted in 3 years.
+"""
+
+
+def test_statistics_are_read_from_a_regression_summary():
+    found = analyse(REGRESSION, "effect of PSI on grade")["key_results"]
+
+    psi = next(row for row in found["coefficients"] if row["term"] == "PSI")
+    assert (psi["coef"], psi["se"], psi["stat"], psi["p"]) == ("2.3787", "1.065", "2.234", "0.025")
+    assert (psi["ci_low"], psi["ci_high"]) == ("0.292", "4.465")
+    model = {item["name"]: item["value"] for item in found["model_statistics"]}
+    assert model["observations"] == "32" and model["pseudo_r_squared"] == "0.3740"
+    assert model["llr_p_value"] == "0.001502"
+    assert "PSI: [0.292, 4.465]" in [ci["text"] for ci in found["confidence_intervals"]]
+    assert "PSI: P = 0.025" in [p["text"] for p in found["p_values"]]
+    # The rate the objective is about comes before an incidental duration.
+    units = [(n["value"], n["unit"]) for n in found["numbers_with_units"]]
+    assert ("4.2", "per 100,000 people") in units
+
+
+def test_design_comes_from_the_methods_not_from_page_furniture():
+    page = (
+        "Cross-sectional dataset viewer\n\nMonte Carlo samples are always drawn.\n\n"
+        "Methods\n\nWe followed 300 adults in a prospective cohort from 2001 to 2010.\n"
+    )
+
+    assert study_design(page, find_sections(page))["value"] == "prospective cohort study"
+
+
+def test_numbers_and_library_names_are_not_sections():
+    text = "Intro\n\n159.01327 Values were high.\n\nNUMPY\n\n1. Methods\n\nWe ran it.\n"
+
+    assert [s["title"] for s in find_sections(text)] == ["1. Methods"]
+
+
+def test_a_long_document_reports_progress_within_its_slowest_step():
+    from jobs.analysis.texts.sentences import PROGRESS_EVERY
+
+    text = "\n\n".join(f"Section {n} finds a rate of {n} per 1,000 people." for n in range(10_000))
+    steps = []
+
+    analyse(text, "rate", on_step=lambda name, fraction: steps.append((name, fraction)))
+
+    sectioning = [fraction for name, fraction in steps if name == "sectioning"]
+    assert len(sectioning) >= len(text) // PROGRESS_EVERY

@@ -211,3 +211,80 @@ class TestOwnership:
 
         for url in (reverse("jobs:documents"), document.get_absolute_url()):
             assert client.get(url)["Location"].startswith(reverse("login"))
+
+
+class TestStructure:
+    def test_hard_wrapped_text_is_unwrapped_and_hyphenation_joined(self):
+        data = (
+            b"The mean, standard error, and worst of these features were computed for\n"
+            b"each image, resulting in 30 features. Files are larger than 200 MB and exam-\n"
+            b"ples are many.\n\nName: X\nAge: 5\n"
+        )
+
+        text = extract("notes.txt", data).text
+
+        assert text.splitlines()[0] == (
+            "The mean, standard error, and worst of these features were computed for each "
+            "image, resulting in 30 features. Files are larger than 200 MB and examples are many."
+        )
+        assert "Name: X\nAge: 5" in text
+
+    def test_tables_keep_their_rows(self):
+        table = (
+            "                 coef    std err          z      P>|z|\n"
+            "GPA            2.8261      1.263      2.238      0.025\n"
+            "TUCE           0.0952      0.142      0.672      0.501\n"
+        )
+
+        assert extract("fit.txt", table.encode()).text == table.strip()
+
+    def test_restructuredtext_gives_headings_lists_and_a_title(self):
+        source = (
+            "Iris plants dataset\n===================\n\n:Number of Instances: 150\n\n"
+            "Summary\n-------\n\nThe data set contains 3 classes of 50 instances each,\n"
+            "where each class refers to a type of iris plant.\n"
+        )
+
+        extracted = extract("iris.rst", source.encode())
+
+        assert extracted.title == "Iris plants dataset"
+        assert "- Number of Instances: 150" in extracted.text
+        assert "## Summary" in extracted.text
+        assert (
+            "The data set contains 3 classes of 50 instances each, where each class refers to "
+            "a type of iris plant." in extracted.text
+        )
+
+    def test_html_loses_its_furniture_and_keeps_its_tables(self):
+        page = (
+            "<html><head><title>Rates</title><script>var x = 1;</script></head><body>"
+            "<nav>Home | Cross-sectional dataset viewer</nav><main><h1>Rates</h1>"
+            "<p>The rate fell\nby 4 per cent.</p><table><tr><th>Year</th><th>Rate</th></tr>"
+            "<tr><td>2020</td><td>4.1</td></tr></table></main><footer>Contact</footer></body>"
+            "</html>"
+        )
+
+        extracted = extract("rates.html", page.encode())
+
+        assert extracted.title == "Rates"
+        assert "The rate fell by 4 per cent." in extracted.text
+        assert "| 2020 | 4.1 |" in extracted.text
+        assert "viewer" not in extracted.text and "var x" not in extracted.text
+
+    @pytest.mark.parametrize(
+        "data",
+        [
+            bytes(range(1, 256)) * 20,  # binary with no NUL byte at all
+            b"A" * 5000 + b"\x00" + b"B" * 10,  # a NUL past the first 4 KiB
+            b"PK\x03\x04" + b"word " * 100,  # a zip archive renamed .txt
+        ],
+    )
+    def test_binary_data_is_never_read_as_text(self, data):
+        with pytest.raises(DocumentError, match="notes.txt: this looks like a binary file"):
+            extract("notes.txt", data)
+
+    def test_an_empty_file_in_a_batch_is_named(self, alice_client):
+        response = upload(alice_client, ("good.txt", b"Some words."), ("blank.txt", b""))
+
+        assert response.status_code == 400
+        assert "blank.txt: The submitted file is empty." in response.content.decode()

@@ -39,3 +39,21 @@ def test_nothing_to_match_is_still_deterministic():
     assert [r.score for r in rank("the of and", [], DOCS)] == [0.0, 0.0, 0.0]
     assert select(rank("the of and", [], DOCS), "recall") == []
     assert rank(QUESTION, PHRASES, []) == []
+
+
+def test_a_document_that_answers_in_other_words_is_found():
+    documents = [
+        "Binary wheels are built for Linux and macOS; install the package with pip.",
+        "The shop sells garden tools, seeds and soil for the season.",
+        "Number of Instances: 569. Each record belongs to one of two classes, malignant or "
+        "benign. Number of Attributes: 30.",
+    ]
+
+    ranked = rank(
+        "How many samples does the data set have, and is the task binary classification?",
+        ["samples", "binary classification"],
+        documents,
+    )
+
+    assert ranked[0].index == 2
+    assert ranked[0].matched == ["samples", "binary classification"]

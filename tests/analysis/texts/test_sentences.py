@@ -53,3 +53,37 @@ def test_summaries_are_deterministic_focused_and_in_document_order():
         "Fasting improved insulin sensitivity in diabetes.",
     ]
     assert first == summarize(text, k=2, focus=["fasting", "diabetes"])
+
+
+def test_hard_wrapped_paragraphs_give_whole_sentences_and_tables_whole_rows():
+    text = (
+        "The mean, standard error, and worst of these features were computed for\n"
+        "each image, resulting in 30 features. Files are larger than\n"
+        "200 MB in all.\n\n"
+        "                 coef    std err          z      P>|z|\n"
+        "GPA            2.8261      1.263      2.238      0.025\n"
+    )
+
+    spans = sentences(text)
+
+    assert [" ".join(s.text.split()) for s in spans] == [
+        "The mean, standard error, and worst of these features were computed for each "
+        "image, resulting in 30 features.",
+        "Files are larger than 200 MB in all.",
+        "coef std err z P>|z|",
+        "GPA 2.8261 1.263 2.238 0.025",
+    ]
+    assert all(text[s.start : s.end] == s.text for s in spans)
+
+
+def test_splitting_a_long_text_reports_its_progress_as_it_goes():
+    from jobs.analysis.texts.sentences import PROGRESS_EVERY
+
+    text = "\n\n".join(f"Paragraph {n} says the rate was {n} per cent." for n in range(12_000))
+    fractions = []
+
+    spans = sentences(text, on_progress=fractions.append)
+
+    assert len(spans) == 12_000
+    assert len(fractions) >= len(text) // PROGRESS_EVERY
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0

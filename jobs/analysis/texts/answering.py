@@ -1,0 +1,389 @@
+"""What a question asks for, and the passages of a text that answer it.
+
+The question's form decides what counts as an answer: "how many" wants a number, "which"
+wants a name, "effect of X on Y" wants an estimate with its statistics. A passage is a
+whole sentence or list item of the text (or a row of a table when numbers are asked for),
+scored by the question's words and the words that mean the same (vocabulary.py), so a text
+that answers in other words is still found.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from jobs.analysis.texts.sentences import Span, is_heading, sentences, tokens
+from jobs.analysis.texts.structure import is_rule, is_table_row
+from jobs.analysis.texts.vocabulary import expand, stem
+
+FORMS = {
+    "how_many": re.compile(
+        r"\bhow (?:many|much|large|big|long|old|often|high|low)\b|\bnumber of\b|"
+        r"\bwhat (?:is|are|was|were) the (?:number|size|count|total|rate|percentage|"
+        r"proportion|value|range|mean|median|average|minimum|maximum)\b|\bwhat percentage\b",
+        re.IGNORECASE,
+    ),
+    "which": re.compile(
+        r"^\s*(?:which|who|whom|whose|name)\b|\bwhich\b|\bwho (?:created|donated|wrote|made)"
+        r"|\bwhat (?:\w+ )?(?:classes|variables|features|attributes|names?|types?|kinds?)\b",
+        re.IGNORECASE,
+    ),
+    "effect": re.compile(
+        r"\b(?:effect|impact|influence|association|associated|affect|relationship|"
+        r"coefficient|significan\w*|predict\w*|p-value|odds)\b",
+        re.IGNORECASE,
+    ),
+    "when": re.compile(
+        r"^\s*when\b|\bwhen (?:was|were|did|is)\b|\bwhat (?:year|date|month)\b|"
+        r"\bin which year\b",
+        re.IGNORECASE,
+    ),
+    "yes_no": re.compile(
+        r"^\s*(?:is|are|does|do|did|can|was|were|has|have)\b|,\s*(?:and )?(?:is|are|does)\b",
+        re.IGNORECASE,
+    ),
+}
+NUMBER = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?%?(?![\w])|(?<![\w.])\.\d+\b")
+# Marks of an estimate: decimals, intervals, p-values, test statistics, ratios.
+STATISTIC = re.compile(
+    r"\d+\.\d+|\d+\s?%|\bCI\b|\bp\s*[<=>]|\bP>\|[zt]\||\b(?:HR|OR|RR|SE|coef)\b|\bratio\b",
+    re.IGNORECASE,
+)
+# A person named as papers and data descriptions name them: "Dr. W. Nick Street", "R.A. Fisher".
+PERSON = re.compile(r"\b(?:Dr|Prof|Mr|Ms|Mrs)\.\s|\b[A-Z]\.\s?(?:[A-Z]\.\s?)?[A-Z][a-z]+")
+WHO = re.compile(
+    r"^\s*(?:who|by whom)\b|\bwho (?:created|donated|wrote|made|collected|designed)", re.I
+)
+DATE = re.compile(
+    r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?:January|February|March|April|May|June|July|August|"
+    r"September|October|November|December)\b"
+)
+# How much a question's word counts when the document's title holds it too: it names the
+# document's subject, which every passage is about, not the part that answers.
+TITLE_WEIGHT = 0.3
+PROPER_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w\-]+(?:\s+[A-Z][\w.\-]+)*")
+MAX_WORDS = 60
+
+
+# Words that ask for a value read from a table or a list of figures.
+VALUE_WORDS = re.compile(
+    r"\b(?:highest|lowest|largest|smallest|maximum|minimum|max|min|most|least|mean|"
+    r"average|median|correlation|rate|percentage|proportion|range|distribution)\b",
+    re.IGNORECASE,
+)
+# The thing asked for, counted or measured: "how many <samples>", "number of <patients>",
+# "which <variables>".
+COUNTED = re.compile(
+    r"\b(?:how many|how much|number of|size of|which|what)\s+(?:the\s+)?([A-Za-z][\w-]+)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    forms: frozenset[str]
+    stems: tuple[str, ...]
+    expansion: tuple[str, ...]
+    # Stems of what is counted or measured, which weigh double: the word after "how many"
+    # says which of a document's numbers is meant.
+    counted: tuple[str, ...] = ()
+
+    @property
+    def wants_numbers(self) -> bool:
+        return bool(self.forms & {"how_many", "effect", "when"}) or bool(
+            VALUE_WORDS.search(self.text)
+        )
+
+
+def read_question(question: str, phrases: list[str] | None = None) -> Question:
+    words = tokens(question) + [t for phrase in phrases or [] for t in tokens(phrase)]
+    stems = tuple(dict.fromkeys(stem(words)))
+    forms = frozenset(name for name, pattern in FORMS.items() if pattern.search(question))
+    counted = stem([w for m in COUNTED.finditer(question) for w in tokens(m.group(1))])
+    counted = tuple(dict.fromkeys([*counted, *expand(counted)]))
+    # What the question word itself asks for: "when" a date (a person for "who" is
+    # found by the names in a passage, not by words).
+    implied = [word for form, words in IMPLIED.items() if form in forms for word in words]
+    expansion = tuple(dict.fromkeys([*expand(list(stems)), *implied]))
+    return Question(question, forms or frozenset({"what"}), stems, expansion, counted)
+
+
+IMPLIED = {"when": stem(["date", "year"])}
+
+
+def _header_like(row: str) -> bool:
+    """A table row that names columns: mostly words, and not "label: value" pairs."""
+    cells = [cell for cell in CELLS.split(row.strip(" |")) if cell.strip()]
+    numeric = sum(1 for cell in cells if NUMBER.fullmatch(cell.strip(" []()")))
+    return ":" not in row and numeric * 2 < len(cells)
+
+
+CELLS = re.compile(r"\s{2,}|\t|\s*\|\s*")
+
+
+def passages(text: str) -> list[tuple[Span, str, str]]:
+    """The spans that may answer, each with its kind and context: sentences and list items
+    ("sentence"), table rows ("row", with the table's header row as context, since a row
+    of figures means what its columns are called); headings and rules never answer."""
+    found = []
+    header, last_end = "", -1
+    in_references = False
+    for span in sentences(text):
+        if is_rule(span.text):
+            continue
+        row = is_table_row(span.text)
+        heading = is_heading(span.text) and not ITEM.match(span.text)
+        if not row and heading and not NUMBER.search(span.text):
+            in_references = bool(REFERENCES.match(span.text))
+            continue
+        if in_references:
+            found.append((span, "reference", ""))
+            continue
+        if row:
+            # A blank line ends a table, and its header with it.
+            if last_end < 0 or re.search(r"\n[ \t]*\n", text[last_end : span.start]):
+                header = ""
+            if _header_like(span.text):
+                header = span.text
+                found.append((span, "row", ""))
+            else:
+                found.append((span, "row", header))
+            last_end = span.end
+        elif LABEL.match(span.text) and len(span.text.split()) < 6:
+            continue  # a label introduces an answer ("Data Set Characteristics:"), is none
+        elif (
+            ITEM.match(span.text)
+            or not is_heading(span.text.lstrip("-*• "))
+            or NUMBER.search(span.text)
+        ):
+            found.append((span, "sentence", ""))
+    return found + lists(text)
+
+
+REFERENCES = re.compile(
+    r"^#*\s*\**(?:references|bibliography|citations?|further reading|see also|sources)\**:?\s*$",
+    re.IGNORECASE,
+)
+# Questions about the literature itself may be answered from a references section.
+ABOUT_LITERATURE = re.compile(
+    r"\b(?:paper|article|cite[sd]?|reference|publication|published|journal|wrote|written)\b",
+    re.IGNORECASE,
+)
+# A list item, which states a fact however short ("- Donor: Michael Marshall").
+ITEM = re.compile(r"^[-*•]\s+\S")
+
+
+LABEL = re.compile(r"^[-*•]?\s*[^.!?]{1,80}:{1,2}$")
+MAX_ITEMS = 15
+
+
+def _line_start(text: str, position: int) -> int:
+    return text.rfind("\n", 0, position) + 1
+
+
+def _indent_at(text: str, position: int) -> int:
+    start = _line_start(text, position)
+    line = text[start : text.find("\n", start) if "\n" in text[start:] else len(text)]
+    return len(line) - len(line.lstrip())
+
+
+def lists(text: str) -> list[tuple[Span, str, str]]:
+    """A label ending in a colon with the items indented under it ("class:" then
+    "- Iris-Setosa", "- Iris-Versicolour"), as one passage: the items answer together."""
+    spans = sentences(text)
+    found = []
+    for index, label in enumerate(spans):
+        if not LABEL.match(label.text):
+            continue
+        indent = _indent_at(text, label.start)
+        items = []
+        for span in spans[index + 1 : index + 1 + MAX_ITEMS]:
+            between = text[(items[-1] if items else label).end : span.start]
+            if between.count("\n") > (2 if not items else 1):
+                break
+            nested = _indent_at(text, span.start) > indent
+            if not nested and not re.match(r"[-*•]\s", span.text):
+                break
+            if not nested and not re.match(r"[-*•]\s", label.text.lstrip()):
+                break
+            if not nested and _indent_at(text, span.start) == indent and items == []:
+                break
+            items.append(span)
+        if len(items) >= 2:
+            block = Span(text[label.start : items[-1].end], label.start, items[-1].end)
+            found.append((block, "list", ""))
+    return found
+
+
+# Every part of a question, and both the weighing and the scoring, read each passage's
+# stems: stemming a long document's passages once instead of four times is most of the
+# time an answer takes.
+@lru_cache(maxsize=200_000)
+def stems_of(text: str) -> frozenset[str]:
+    return frozenset(stem(tokens(text)))
+
+
+def score(
+    question: Question,
+    span: Span,
+    kind: str,
+    weight: dict[str, float] | None = None,
+    context: str = "",
+) -> float:
+    """How well one passage answers; `weight` gives each word's rarity among the text's
+    passages (1 for a word in one passage), so that the words every passage of a document
+    shares (its topic: "California", "housing") count less than the one that tells the
+    answering passage apart."""
+    words = stems_of(span.text) | stems_of(context) if context else stems_of(span.text)
+    weight = weight or {}
+    own = sum(weight.get(word, 1.0) for word in words.intersection(question.stems))
+    other = sum(
+        weight.get(word, 1.0)
+        for word in words.intersection(question.expansion) - set(question.stems)
+    )
+    counted = sum(weight.get(word, 1.0) for word in words.intersection(question.counted))
+    relevance = own + 0.5 * other + counted
+    if relevance == 0:
+        return 0.0
+    if kind == "row" and not question.wants_numbers:
+        return 0.0
+    if kind == "reference" and not ABOUT_LITERATURE.search(question.text):
+        return 0.0
+    if kind == "list":
+        if "how_many" in question.forms and not question.forms & {"which", "what"}:
+            return 0.0
+        # A list whose label names what is asked for ("class:" for "which classes") is
+        # the answer itself; one whose label is a word of the question, likely one.
+        label = set(stem(tokens(span.text.split("\n", 1)[0])))
+        if label.intersection(question.counted):
+            relevance += 2.0
+        elif label.intersection(question.stems + question.expansion):
+            relevance += 1.0
+    numbers = len(NUMBER.findall(span.text))
+    bonus = 0.0
+    if "how_many" in question.forms and numbers:
+        bonus += 0.5 + 0.5 * bool(counted)
+    if "effect" in question.forms:
+        bonus += 0.25 * min(len(STATISTIC.findall(span.text)), 4)
+    if "which" in question.forms and PROPER_NAME.search(span.text):
+        bonus += 0.3
+    if WHO.search(question.text) and PERSON.search(span.text):
+        bonus += 1.0
+    if "when" in question.forms and DATE.search(span.text):
+        bonus += 1.0
+    length = len(span.text.split())
+    penalty = 1 + max(0, length - 30) / 30
+    if question.wants_numbers and not numbers:
+        penalty *= 1.5
+    if length > MAX_WORDS or (length < 5 and span.text.rstrip().endswith(":")):
+        penalty *= 2
+    return round((relevance + bonus) / penalty, 4)
+
+
+def rarity(
+    question: Question, found: list[tuple[Span, str, str]], title: str = ""
+) -> dict[str, float]:
+    """Each of the question's words weighted by how few passages hold it (0..1], and less
+    when the document's title holds it."""
+    wanted = set(question.stems) | set(question.expansion) | set(question.counted)
+    counts: dict[str, int] = dict.fromkeys(wanted, 0)
+    for span, _, _ in found:
+        for word in wanted.intersection(stems_of(span.text)):
+            counts[word] += 1
+    total = len(found)
+    top = math.log(1 + total) or 1.0
+    in_title = set(stem(tokens(title)))
+    return {
+        word: math.log(1 + total / count) / top * (TITLE_WEIGHT if word in in_title else 1.0)
+        for word, count in counts.items()
+        if count
+    }
+
+
+# Where a question asks a second thing: "How many samples are there, and is it binary?"
+PARTS = re.compile(
+    r"(?:,|;)\s*(?:and\s+)?(?=(?:is|are|does|do|what|which|who|how|where|when|in what)\b)"
+    r"|\s+and\s+(?=(?:what|which|who|how|where|when|by whom)\b)"
+    r"|,\s*(?:and\s+)?(?=by whom\b)"
+    r"|\?\s+(?=\S)",
+    re.IGNORECASE,
+)
+
+
+def parts(question: str) -> list[str]:
+    pieces = [piece.strip() for piece in PARTS.split(question) if piece.strip()]
+    whole: list[str] = []
+    for piece in pieces:
+        # "…, and by whom?" asks its question of the part before it.
+        if whole and not tokens(piece):
+            piece = f"{piece} {whole[-1]}"
+        whole.append(piece)
+    return [piece for piece in whole if tokens(piece)] or [question]
+
+
+def answer(question: str, text: str, limit: int = 3, title: str = "", phrases=None) -> list[dict]:
+    """The passages that best answer each part of `question`, the parts' best first."""
+    found = passages(text)
+    per_part = []
+    for index, part in enumerate(parts(question)):
+        asked = read_question(part, phrases if index == 0 else None)
+        items = answers(asked, text, limit, title, found)
+        per_part.append([{**item, "part": index} for item in items])
+    merged: list[dict] = []
+    for rank in range(limit):
+        for items in per_part:
+            if rank < len(items) and all(m["start"] != items[rank]["start"] for m in merged):
+                merged.append(items[rank])
+    return merged[: limit + len(per_part) - 1]
+
+
+def answers(
+    question: Question,
+    text: str,
+    limit: int = 3,
+    title: str = "",
+    found: list[tuple[Span, str, str]] | None = None,
+) -> list[dict]:
+    """The passages of `text` that best answer `question`, best first."""
+    found = passages(text) if found is None else found
+    weight = rarity(question, found, title)
+    heading = " ".join(title.lower().split())
+    scored = [
+        (score(question, span, kind, weight, context), span.start, span, kind, context)
+        for span, kind, context in found
+        # The document's title restates the subject; it answers nothing.
+        if " ".join(span.text.lower().strip("# ").split()) != heading
+    ]
+    best = sorted((item for item in scored if item[0] > 0), key=lambda i: (-i[0], i[1]))
+    return [
+        {
+            "quote": span.text,
+            "claim": " ".join(span.text.split()),
+            "start": span.start,
+            "end": span.end,
+            "kind": kind,
+            "context": " ".join(context.split()),
+            "score": value,
+            "numbers": [n.strip() for n in NUMBER.findall(span.text)],
+        }
+        for value, _, span, kind, context in best[:limit]
+    ]
+
+
+def coverage(question: Question, found: list[dict]) -> float:
+    """The share of the question's own words that the answers mention in some form."""
+    if not question.stems:
+        return 0.0
+    words = set()
+    for item in found:
+        words |= set(stem(tokens(f"{item.get('context', '')} {item['quote']}")))
+    hits = sum(1 for word in question.stems if word in words or words.intersection(expand([word])))
+    return hits / len(question.stems)
+
+
+def strength(value: float) -> float:
+    """A score mapped to 0..1 for display: 3 and more is a strong answer."""
+    return round(1 - math.exp(-value / 1.5), 2)
