@@ -148,9 +148,9 @@ class SemanticModelForm(forms.Form):
             chosen = [*self.data.getlist("tables")] if hasattr(self.data, "getlist") else []
         else:
             chosen = list(self.initial.get("tables", []))
-        first = next((key for key in chosen if _parses(key)), None)
+        first = next((ref for key in chosen if (ref := _parsed(key))), None)
         if first:
-            database, schema = TableRef.parse(first).database, TableRef.parse(first).schema
+            database, schema = first.database, first.schema
         else:
             database, schema = self.initial.get("database", ""), self.initial.get("schema", "")
         try:
@@ -163,12 +163,11 @@ def invalid_choice(key: str) -> str:
     return f"Select a valid choice. {key[:200]} is not one of the available choices."
 
 
-def _parses(key: str) -> bool:
+def _parsed(key: str) -> TableRef | None:
     try:
-        TableRef.parse(key)
+        return TableRef.parse(key)
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def describe(refs: list[TableRef]) -> str:

@@ -135,16 +135,16 @@ def table_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _table_choice(request: HtmxHttpRequest, part: str) -> HttpResponse:
+    if not request.htmx:
+        # Without JavaScript the whole page, at that choice (it reads the catalogs itself).
+        url = reverse("jobs:new", args=["semantic_model"])
+        return redirect(f"{url}?{request.GET.urlencode()}")
     try:
         browser = table_choice.browse(
             request.user, request.GET.get("database", ""), request.GET.get("schema", "")
         )
     except LookupError:
         raise Http404("No such database.") from None
-    if not request.htmx:
-        # Without JavaScript the whole page, at that choice.
-        url = reverse("jobs:new", args=["semantic_model"])
-        return redirect(f"{url}?{request.GET.urlencode()}")
     return render(request, f"jobs/forms/semantic_model.html#{part}", {"browser": browser})
 
 

@@ -194,7 +194,5 @@ def _profile(profiles: list[ColumnProfile], name: str) -> ColumnProfile | None:
 
 
 def _comparable(column: ColumnProfile, key: ColumnProfile) -> bool:
-    if column.name == key.name and column is key:
-        return False
     numbers = column.category in NUMBERS and key.category in NUMBERS
     return numbers or column.category == key.category == "text"

@@ -181,48 +181,47 @@ def databases_for(user) -> list[tuple[str, str]]:
     return configured + [(c.key, c.name) for c in Connection.objects.for_user(user)]
 
 
-def may_use(database: str, user) -> bool:
+def _usable(database: str, user) -> Connection | None:
+    """The user's connection a database key names, or None for a configured database; a
+    database the user may not use: LookupError."""
     if connection_id(database) is None:
-        return database in settings.SEMANTIC_MODEL_DATABASES
-    return _stored_connection(database, user) is not None
+        if database not in settings.SEMANTIC_MODEL_DATABASES:
+            raise LookupError(database)
+        return None
+    connection = _stored_connection(database, user)
+    if connection is None:
+        raise LookupError(database)
+    return connection
 
 
 def tables_in(database: str, user, schema: str | None = None) -> list[TableRef]:
     """The tables of one database (of one schema), with row estimates as `rows`; a
     database the user may not use: LookupError. A connection that does not answer:
     ConnectionFailed."""
-    return [TableRef(database, t.schema, t.name, t.rows) for t in _tables(database, user, schema)]
-
-
-def _tables(database: str, user, schema: str | None) -> list[TableInfo]:
-    if not may_use(database, user):
-        raise LookupError(database)
-    if connection_id(database) is None:
-        return list_tables(database, schema)
-    return stored.tables_of(_stored_connection(database, user), schema)
+    connection = _usable(database, user)
+    found = (
+        list_tables(database, schema)
+        if connection is None
+        else stored.tables_of(connection, schema)
+    )
+    return [TableRef(database, t.schema, t.name, t.rows) for t in found]
 
 
 def schemas_in(database: str, user) -> list[str]:
     """The schemas of a database that hold tables a user may model."""
-    if not may_use(database, user):
-        raise LookupError(database)
-    if connection_id(database) is None:
+    connection = _usable(database, user)
+    if connection is None:
         return sorted({table.schema for table in list_tables(database)})
-    return stored.schemas_of(_stored_connection(database, user))
+    return stored.schemas_of(connection)
 
 
-def list_all_tables(user=None) -> list[TableRef]:
-    """The tables of the configured databases, and of the user's connections that answer."""
-    found = [
+def list_all_tables() -> list[TableRef]:
+    """The tables of the configured databases (the app's own never among them)."""
+    return [
         TableRef(alias, t.schema, t.name, t.rows)
         for alias in settings.SEMANTIC_MODEL_DATABASES
         for t in list_tables(alias)
     ]
-    if user is not None:
-        for connection in Connection.objects.for_user(user):
-            with contextlib.suppress(external.ConnectionFailed):
-                found += tables_in(connection.key, user)
-    return found
 
 
 def unavailable(refs: list[TableRef], user=None) -> list[TableRef]:
@@ -240,11 +239,6 @@ def unavailable(refs: list[TableRef], user=None) -> list[TableRef]:
         if ref not in listed[where]:
             missing.append(ref)
     return missing
-
-
-def is_available(ref: TableRef, user=None) -> bool:
-    """Whether the table exists and may be profiled (by this user, for a connection)."""
-    return not unavailable([ref], user)
 
 
 _CATEGORY_PATTERNS = [
