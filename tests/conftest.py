@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from jobs.analysis.tables import demo_data
+from jobs.analysis.tables import demo_data, external
 from jobs.analysis.tables.warehouse import TableRef
 from tests.factories import PASSWORD, make_user
 
@@ -85,6 +85,14 @@ def big_table(django_db_setup, django_db_blocker, demo_table):
     yield f"default:demo.{BIG_TABLE}"
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS demo.{BIG_TABLE}")
+
+
+@pytest.fixture(autouse=True)
+def close_user_database_pools():
+    """Users' databases' pooled connections closed after each test: one to the test
+    database would keep it from being dropped, one to MariaDB from tables being dropped."""
+    yield
+    external.dispose_all()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlite3
 from io import StringIO
 
-import pymysql
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
@@ -16,18 +15,9 @@ from jobs.api import tokens
 from jobs.models import Connection
 from tests.conftest import database_url
 from tests.factories import make_user
+from tests.user_databases import MARIADB_URL, mariadb_tables
 
 pytestmark = pytest.mark.django_db
-MARIADB = "mysql://root@localhost/test"
-
-
-@pytest.fixture(autouse=True)
-def close_pools():
-    # A pooled connection to the test database would keep it from being dropped.
-    yield
-    from jobs.analysis.tables import external
-
-    external.dispose_all()
 
 
 @pytest.fixture
@@ -43,16 +33,12 @@ def sqlite_file(tmp_path):
 
 @pytest.fixture
 def mariadb_table():
-    db = pymysql.connect(host="localhost", user="root", database="test")
-    with db.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS weather_readings")
+    def fill(cursor):
         cursor.execute("CREATE TABLE weather_readings (day DATE, temp_c DOUBLE)")
         cursor.execute("INSERT INTO weather_readings VALUES ('2024-01-01', 3.5)")
-    db.commit()
-    yield "weather_readings"
-    with db.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS weather_readings")
-    db.commit()
+
+    with mariadb_tables("DROP TABLE IF EXISTS weather_readings", fill):
+        yield "weather_readings"
 
 
 def add(name: str, url: str, *options: str) -> Connection:
@@ -71,7 +57,7 @@ def test_add_connection_checks_encrypts_and_prints_the_id(sqlite_file, mariadb_t
 
     postgres, maria, lite = (
         add("warehouse", secret_url),
-        add("maria", MARIADB),
+        add("maria", MARIADB_URL),
         add("shop", sqlite_file),
     )
 
@@ -107,7 +93,7 @@ def test_users_see_the_connections_given_to_them_and_their_tables(sqlite_file, m
     analysts = Group.objects.create(name="analysts")
     carol.groups.add(analysts)
     shop = add("shop", sqlite_file, "--user", "alice2", "--group", "analysts")
-    maria = add("maria", MARIADB, "--user", "alice2")
+    maria = add("maria", MARIADB_URL, "--user", "alice2")
 
     listed = api_for(alice).get("/api/connections").json()
     tables = api_for(carol).get(f"/api/connections/{shop.pk}/tables").json()

@@ -11,20 +11,14 @@ from datetime import date, timedelta
 import pytest
 from django.test import Client
 
-from jobs.analysis.tables import connections, external
+from jobs.analysis.tables import connections
 from jobs.engine import running
 from jobs.models import Job
 from tests.conftest import database_url
 from tests.factories import make_user
-from tests.kinds.user_databases import mariadb_tables, modelled, postgres_schema, submit
+from tests.user_databases import mariadb_tables, modelled, postgres_schema, submit
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def close_pools():
-    yield
-    external.dispose_all()
 
 
 def readings(days: int = 400) -> list[tuple]:

@@ -9,18 +9,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from jobs.analysis.tables import connections, external
+from jobs.analysis.tables import connections
 from jobs.models import Job
-from tests.kinds.user_databases import mariadb_tables, modelled, postgres_schema, submit
+from tests.user_databases import mariadb_tables, modelled, postgres_schema, submit
 
 pytestmark = pytest.mark.django_db
 REGIONS = ["north", "south", "east", "west"]
-
-
-@pytest.fixture(autouse=True)
-def close_pools():
-    yield
-    external.dispose_all()
 
 
 def rows() -> dict[str, list[tuple]]:
