@@ -33,14 +33,7 @@ def record_login(sender, request: HttpRequest | None, user, **kwargs) -> None:
         pk__in=UserSession.objects.for_user(user).live().values("pk")
     ).delete()
     UserSession.objects.update_or_create(
-        session_key=request.session.session_key,
-        defaults={
-            "user": user,
-            "user_agent": request.headers.get("User-Agent", "")[:300],
-            "ip_address": client_ip(request),
-            "created_at": now,
-            "last_seen_at": now,
-        },
+        session_key=request.session.session_key, defaults=_fields(request, user, now)
     )
     request.session[SEEN_KEY] = now.timestamp()
 
@@ -66,15 +59,19 @@ def touch(request: HttpRequest) -> None:
     if not updated:
         # A login from before sessions were recorded: listed from its next visit on.
         UserSession.objects.get_or_create(
-            session_key=key,
-            defaults={
-                "user": request.user,
-                "user_agent": request.headers.get("User-Agent", "")[:300],
-                "ip_address": address,
-                "created_at": now,
-                "last_seen_at": now,
-            },
+            session_key=key, defaults=_fields(request, request.user, now)
         )
+
+
+def _fields(request: HttpRequest, user, now) -> dict:
+    """A session as first recorded: whose, from which browser and address, since when."""
+    return {
+        "user": user,
+        "user_agent": request.headers.get("User-Agent", "")[:300],
+        "ip_address": client_ip(request),
+        "created_at": now,
+        "last_seen_at": now,
+    }
 
 
 def rekey(old_key: str | None, new_key: str | None) -> None:
