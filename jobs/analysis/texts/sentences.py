@@ -12,7 +12,6 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import cache
 
 import pysbd
 import yake
@@ -95,9 +94,18 @@ class Span:
         return asdict(self)
 
 
-@cache
+# A pysbd Segmenter keeps the text it is splitting on itself and computes spans from it,
+# so two job threads sharing one get each other's offsets: one segmenter per thread.
+_SEGMENTERS = threading.local()
+
+
 def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+    segmenter = getattr(_SEGMENTERS, "segmenter", None)
+    if segmenter is None:
+        segmenter = _SEGMENTERS.segmenter = pysbd.Segmenter(
+            language="en", clean=False, char_span=True
+        )
+    return segmenter
 
 
 def sentences(text: str, on_progress: Callable[[float], None] | None = None) -> list[Span]:

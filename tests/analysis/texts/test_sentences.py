@@ -87,3 +87,37 @@ def test_splitting_a_long_text_reports_its_progress_as_it_goes():
     assert len(spans) == 12_000
     assert len(fractions) >= len(text) // PROGRESS_EVERY
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_sentences_split_in_many_threads_match_a_serial_run():
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from jobs.analysis.texts import sentences as module
+
+    texts = [
+        f"Paper {n}. Dr. Smith et al. enrolled {n * 7} adults in {2000 + n}. "
+        f"The rate was {n}.{n}% (p = 0.0{n}). "
+        * (1 + n % 5)
+        + "\n\nMethods\n\nWe measured weight weekly. Results held. " * (n % 3 + 1)
+        for n in range(40)
+    ]
+
+    def split(text: str) -> list[tuple[str, int, int]]:
+        # The cache would hide a wrong split: go to the splitter itself.
+        return [(s.text, s.start, s.end) for s in module._split(text, None)]
+
+    serial = [split(text) for text in texts]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for _ in range(3):
+                assert list(pool.map(split, texts)) == serial
+    finally:
+        sys.setswitchinterval(interval)
+    assert all(
+        text[start:end] == quote
+        for text, spans in zip(texts, serial, strict=True)
+        for quote, start, end in spans
+    )
