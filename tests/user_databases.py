@@ -1,10 +1,11 @@
 """Users' databases for the semantic-model tests: a schema of the test PostgreSQL
-database or tables of MariaDB's `test` database, made for one test and dropped after,
-and a model submitted through the API and run."""
+database or tables of a MariaDB database, made for one test and dropped after, and a
+model submitted through the API and run."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -18,7 +19,9 @@ from jobs.engine import running
 from jobs.models import Job
 from tests.conftest import database_url
 
-MARIADB_URL = "mysql://root@localhost/test"
+# Test runs from two checkouts at once each set their own, so neither drops the other's.
+MARIADB_DATABASE = os.environ.get("TEST_MARIADB_DATABASE", "test")
+MARIADB_URL = f"mysql://root@localhost/{MARIADB_DATABASE}"
 
 
 @contextmanager
@@ -39,9 +42,11 @@ def postgres_schema(schema: str, fill: Callable) -> Iterator[str]:
 
 @contextmanager
 def mariadb_tables(drop: str, fill: Callable) -> Iterator[str]:
-    """Tables of MariaDB's `test` database, filled by `fill(cursor)` after `drop` (a
+    """Tables of the test MariaDB database, filled by `fill(cursor)` after `drop` (a
     `DROP … IF EXISTS` statement), dropped again after; the URL."""
-    db = pymysql.connect(host="localhost", user="root", database="test", autocommit=True)
+    db = pymysql.connect(host="localhost", user="root", autocommit=True)
+    db.cursor().execute(f"CREATE DATABASE IF NOT EXISTS `{MARIADB_DATABASE}`")
+    db.select_db(MARIADB_DATABASE)
     try:
         with db.cursor() as cursor:
             cursor.execute(drop)

@@ -15,7 +15,7 @@ from jobs.api import tokens
 from jobs.models import Connection
 from tests.conftest import database_url
 from tests.factories import make_user
-from tests.user_databases import MARIADB_URL, mariadb_tables
+from tests.user_databases import MARIADB_DATABASE, MARIADB_URL, mariadb_tables
 
 pytestmark = pytest.mark.django_db
 
@@ -97,14 +97,16 @@ def test_users_see_the_connections_given_to_them_and_their_tables(sqlite_file, m
 
     listed = api_for(alice).get("/api/connections").json()
     tables = api_for(carol).get(f"/api/connections/{shop.pk}/tables").json()
-    maria_tables = api_for(alice).get(f"/api/connections/{maria.pk}/tables?schema=test").json()
+    maria_tables = (
+        api_for(alice).get(f"/api/connections/{maria.pk}/tables?schema={MARIADB_DATABASE}").json()
+    )
 
     assert [c["name"] for c in listed] == ["maria", "shop"]
     assert all("root" not in c["location"] or "@" not in c["location"] for c in listed)
     assert tables["tables"] == [
         {"key": f"c{shop.pk}:main.orders", "schema": "main", "table": "orders", "rows": 2}
     ]
-    assert {"key": f"c{maria.pk}:test.weather_readings", "schema": "test",
+    assert {"key": f"c{maria.pk}:{MARIADB_DATABASE}.weather_readings", "schema": MARIADB_DATABASE,
             "table": "weather_readings", "rows": 1} in maria_tables["tables"]  # fmt: skip
     # Bob was given nothing: nothing listed, and a 404 for the tables, as for a stranger.
     assert api_for(bob).get("/api/connections").json() == []

@@ -16,7 +16,13 @@ from jobs.engine import running
 from jobs.models import Job
 from tests.conftest import database_url
 from tests.factories import make_user
-from tests.user_databases import mariadb_tables, modelled, postgres_schema, submit
+from tests.user_databases import (
+    MARIADB_DATABASE,
+    mariadb_tables,
+    modelled,
+    postgres_schema,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +73,7 @@ def modelled_table(user, key: str) -> tuple[dict, Job]:
 def test_a_table_of_a_users_database_is_modelled_and_checked(request, user, source):
     url = request.getfixturevalue(source)
     connection = connections.add(f"weather-{source}", url, users=[user])
-    schema = "test" if source == "mariadb_weather" else "main"
+    schema = MARIADB_DATABASE if source == "mariadb_weather" else "main"
 
     model, job = modelled_table(user, f"c{connection.pk}:{schema}.city_weather")
 
@@ -182,7 +188,10 @@ def slow_mariadb_view():
 
 @pytest.mark.parametrize(
     ("source", "table"),
-    [("slow_postgres_view", "slow.readings"), ("slow_mariadb_view", "test.slow_readings")],
+    [
+        ("slow_postgres_view", "slow.readings"),
+        ("slow_mariadb_view", f"{MARIADB_DATABASE}.slow_readings"),
+    ],
 )
 def test_a_query_stopped_at_the_statement_timeout_fails_clearly_once(
     request, user, settings, source, table

@@ -11,7 +11,13 @@ import pytest
 
 from jobs.analysis.tables import connections
 from jobs.models import Job
-from tests.user_databases import mariadb_tables, modelled, postgres_schema, submit
+from tests.user_databases import (
+    MARIADB_DATABASE,
+    mariadb_tables,
+    modelled,
+    postgres_schema,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 REGIONS = ["north", "south", "east", "west"]
@@ -68,7 +74,7 @@ def mariadb_shop():
     """No foreign keys declared: the relationships are inferred."""
     drop = "DROP TABLE IF EXISTS payments, orders, customers"
     with mariadb_tables(drop, lambda cursor: load(cursor, "", "", "%s")) as url:
-        yield url, "test"
+        yield url, MARIADB_DATABASE
 
 
 @pytest.fixture
