@@ -119,7 +119,7 @@ def _model(ctx: JobContext, params: dict) -> dict:
             done += 1
 
     ctx.stage("relating")
-    relationships, rejected = find_relationships(ctx, schemas, profiles)
+    relationships, unusable, rejected = find_relationships(ctx, schemas, profiles)
 
     ctx.stage("classifying")
     tables = []
@@ -165,6 +165,15 @@ def _model(ctx: JobContext, params: dict) -> dict:
     failed = {check.target for check in checks if not check.ok}
     if failed:
         model = validating.drop_failed(model, failed)
+        if "verified_queries" in model:
+            model["verified_queries"] = modelling.balanced(model["verified_queries"])
+    if problems := validating.model_problems(model):
+        # Never reached by what modelling.py writes; the last guard before a user gets
+        # a model Cortex Analyst would refuse.
+        raise JobError(
+            "The model would not load in Cortex Analyst: "
+            + "; ".join(f"{target}: {reason}" for target, reason in problems[:5])
+        )
 
     ctx.stage("saving")
     kept_names = {r["name"] for r in model.get("relationships", [])}
@@ -185,11 +194,19 @@ def _model(ctx: JobContext, params: dict) -> dict:
             relationship_entry(relationship, entry["name"], entry["name"] in kept_names)
             for relationship, entry in zip(relationships, entries, strict=True)
         ]
-        + [relationship_entry(relationship) for relationship in rejected],
+        + [relationship_entry(relationship) for relationship in unusable + rejected],
         "checks": [check.to_dict() for check in checks],
+        "dropped": [
+            {"target": check.target, "reason": check.detail} for check in checks if not check.ok
+        ],
         "descriptions": {
             "engine": engine_name(),
             "described_by_model": described_by_model,
+            "rejected": {
+                f"{table.name}.{column}": why
+                for table in tables
+                for column, why in table.rejected_descriptions.items()
+            },
         },
         "summary": summary(model, tables, checks, failed),
     }
@@ -199,7 +216,9 @@ def find_relationships(ctx: JobContext, schemas, profiles) -> tuple[list, list]:
     """Declared foreign keys between the tables, then the columns named for another
     table's key, each checked on the values (one query each): the relationships, and the
     candidates turned down (kept for the profile: why two tables were not joined). The
-    inferred ones mark their column as a key (a dimension, whatever its type)."""
+    inferred ones mark their column as a key (a dimension, whatever its type). Returns
+    the relationships the model can hold, those it cannot (each with its reason), and the
+    candidates turned down."""
     found = relating.declared(schemas, profiles)
     candidates = relating.candidates(schemas, profiles, found)
     checked = []
@@ -223,7 +242,9 @@ def find_relationships(ctx: JobContext, schemas, profiles) -> tuple[list, list]:
             if profile.name == relationship.left_column:
                 profile.foreign_key = f"{right.label}.{relationship.right_column}"
                 profile.foreign_key_inferred = True
-    return [*found, *inferred], [r for r in checked if r not in inferred]
+    every = [*found, *inferred]
+    kept = relating.usable(every, schemas)
+    return kept, [r for r in every if r not in kept], [r for r in checked if r not in inferred]
 
 
 def relationship_entry(relationship, name: str = "", kept: bool = False) -> dict:

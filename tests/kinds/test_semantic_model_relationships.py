@@ -144,7 +144,7 @@ def test_several_tables_are_joined_by_declared_or_inferred_keys(request, user, s
         "relationship payments_to_orders",
     }
     across = [q for q in model["verified_queries"] if "JOIN" in q["sql"]]
-    assert across and "FROM __orders AS l LEFT OUTER JOIN __customers AS r" in across[0]["sql"]
+    assert across and "FROM __orders AS l INNER JOIN __customers AS r" in across[0]["sql"]
     assert across[0]["question"] == "What is the total amount by customer region?"
     assert job.result["summary"]["relationships"] == 2
 

@@ -119,6 +119,12 @@ def _role(profile: ColumnProfile, name: str) -> Classification:
     quantity = set(meaning(profile.name)) & (
         vocabulary.ADDITIVE | vocabulary.LEVELS | vocabulary.SNAPSHOTS
     )
+    if quantity & vocabulary.ADDITIVE:
+        # Whatever the sample holds (every order line of 1 unit): units add up.
+        return Classification(
+            FACT,
+            [f"a quantity, amount or count by its name ({', '.join(sorted(quantity))}): a fact"],
+        )
     if category == "integer" and profile.unique and profile.row_count >= 10 and not quantity:
         return Classification(
             DIMENSION, ["whole numbers, a different one in every row: identifies rows"]

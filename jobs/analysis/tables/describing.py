@@ -4,6 +4,7 @@ the profile, or asked of the model (its prompt and how its answer is read)."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from jobs.analysis.tables import vocabulary
@@ -44,12 +45,20 @@ def describe(profile: ColumnProfile, classification: Classification) -> str:
         }.get(classification.aggregation, "")
         span = f"from {readable(profile.min)} to {readable(profile.max)}"
         return f"{label}{in_unit}, {span}{missing}.{how}"
+    if profile.foreign_key:
+        target = profile.foreign_key.rsplit(".", 1)
+        return (
+            f"{label}: refers to a row of {target[0]} (its {target[-1]}), one per row "
+            f"here{missing}."
+        )
     if profile.codes_for:
         return f"{label}, a code for each {humanize(profile.codes_for)}{missing}."
-    if profile.primary_key or profile.unique:
+    if profile.unique:
         return f"{label}{in_unit}, unique for each row{missing}."
-    if profile.foreign_key:
-        return f"{label}, refers to {profile.foreign_key}{missing}."
+    if profile.primary_key:
+        return f"{label}, part of the key that identifies each row{missing}."
+    if classification.is_enum and profile.distinct == 1:
+        return f"{label}, always {profile.samples[0]}{missing}."
     if classification.is_enum:
         values = ", ".join(profile.samples)
         return f"{label}, one of {profile.distinct} values ({values}){missing}."
@@ -91,6 +100,8 @@ class ProfiledTable:
     classifications: dict[str, Classification]
     descriptions: dict[str, str] = field(default_factory=dict)
     synonyms: dict[str, list[str]] = field(default_factory=dict)
+    # The model's descriptions the profile contradicted, and why (kept out of the YAML).
+    rejected_descriptions: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -140,11 +151,28 @@ def describe_request(table: ProfiledTable) -> list[dict]:
     ]
 
 
-def apply_model_descriptions(table: ProfiledTable, answer: str) -> list[str]:
-    """Take the model's descriptions and synonyms where they are well formed.
+UNIQUE_CLAIM = re.compile(r"\b(unique|primary key|distinct for each|identifies each)\b", re.I)
+COMPLETE_CLAIM = re.compile(r"\b(never (empty|null|missing)|always (set|present|filled))\b", re.I)
+REFERENCE_CLAIM = re.compile(r"\b(refers to|references|foreign key|links to)\b", re.I)
 
-    Returns the names it described. Anything malformed keeps the offline text, so a
-    chatty or truncated answer never leaves a column undescribed.
+
+def contradiction(description: str, profile: ColumnProfile) -> str | None:
+    """What a description from the model says that the profile shows to be false."""
+    if UNIQUE_CLAIM.search(description) and not profile.unique:
+        return f"says unique, but {profile.distinct} distinct in {profile.row_count:,} rows"
+    if COMPLETE_CLAIM.search(description) and profile.nulls:
+        return f"says always filled, but {profile.nulls:,} rows are empty"
+    if REFERENCE_CLAIM.search(description) and not profile.foreign_key:
+        return "says it refers to another table, which no key or value shows"
+    return None
+
+
+def apply_model_descriptions(table: ProfiledTable, answer: str) -> list[str]:
+    """Take the model's descriptions and synonyms where they are well formed and the
+    profile does not contradict them (a "unique" column with repeated values).
+
+    Returns the names it described. Anything malformed or contradicted keeps the offline
+    text, so a chatty or truncated answer never leaves a column undescribed or wrong.
     """
     start, end = answer.find("{"), answer.rfind("}")
     try:
@@ -157,16 +185,28 @@ def apply_model_descriptions(table: ProfiledTable, answer: str) -> list[str]:
     entries = {"": data.get("table")}
     if isinstance(data.get("columns"), dict):
         entries |= {p.name: data["columns"].get(p.name) for p in table.profiles}
+    profiles = {p.name: p for p in table.profiles}
     for name, entry in entries.items():
         if not isinstance(entry, dict):
             continue
         description = entry.get("description")
+        if isinstance(description, str) and name in profiles:
+            why = contradiction(description, profiles[name])
+            if why:
+                table.rejected_descriptions[name] = why
+                description = None
         if isinstance(description, str) and description.strip():
             table.descriptions[name] = " ".join(description.split())[:500]
             described.append(name or table.name)
         synonyms = entry.get("synonyms")
         if isinstance(synonyms, list):
-            clean = [" ".join(s.split())[:60] for s in synonyms if isinstance(s, str) and s.strip()]
+            clean = [
+                " ".join(s.split())[:60]
+                for s in synonyms
+                if isinstance(s, str)
+                and s.strip()
+                and len(set(s.lower().split())) == len(s.split())
+            ]
             if clean:
                 table.synonyms[name] = list(dict.fromkeys(clean))[:4]
     return described

@@ -2,8 +2,9 @@
 metrics, filters, relationships and verified queries, then YAML.
 
 Everything here is a plain function of the profiles, so the same table gives the same
-YAML on every run. Expressions are written in SQL that both the source database and
-Snowflake accept where possible; validating.py runs each one against the real data.
+YAML on every run. Every expression is written in Snowflake's SQL (expressions.py), what
+Cortex Analyst runs, whatever the source; validating.py reads each one back as the
+source's SQL and runs it on the real data.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import date
 import yaml
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from jobs.analysis.tables import expressions
 from jobs.analysis.tables.classification import (
     DIMENSION,
     FACT,
@@ -23,12 +25,13 @@ from jobs.analysis.tables.classification import (
 )
 from jobs.analysis.tables.describing import ProfiledTable
 from jobs.analysis.tables.naming import (
-    column_expr,
-    date_expr,
     humanize,
     logical_name,
-    month_expr,
+    meaning,
+    personal_date,
+    plural,
     singular,
+    snowflake_identifier,
     snowflake_type,
 )
 from jobs.analysis.tables.profiling import ColumnProfile
@@ -40,10 +43,10 @@ SAMPLE_VALUES_SHOWN = 5
 def _column_entry(connection, table: ProfiledTable, profile: ColumnProfile) -> dict:
     classification = table.classifications[profile.name]
     column = next(c for c in table.schema.columns if c.name == profile.name)
-    expr = column_expr(connection, profile.name)
+    expr = expressions.column(profile.name)
     data_type = snowflake_type(profile, column.precision, column.scale)
     if classification.date_format:
-        expr = date_expr(connection, expr, classification.date_format, profile.category)
+        expr = expressions.to_date(expr, classification.date_format, profile.category)
         data_type = "DATE"
     entry = {
         "name": logical_name(profile.name),
@@ -71,7 +74,7 @@ def table_entry(
         "synonyms": table.synonyms.get("", []),
         "description": table.descriptions.get("", ""),
         "base_table": {
-            "database": str(connection.settings_dict["NAME"]).rsplit("/", 1)[-1],
+            "database": snowflake_identifier(str(connection.settings_dict["NAME"])),
             "schema": ref.schema,
             "table": ref.table,
         },
@@ -116,10 +119,84 @@ def has_time(table: ProfiledTable) -> bool:
     return bool(table.columns_with_role(TIME_DIMENSION) or years)
 
 
+# Share of a column's rows that must hold a value for it to group a question or a filter.
+WELL_FILLED = 0.8
+# How many rows a top-N question lists.
+TOP = 10
+PRICE_WORDS = {"price", "rate", "fee", "cost"}
+QUANTITY_WORDS = {"quantity", "units", "count", "volume"}
+AMOUNT_WORDS = {"amount", "total", "revenue", "sales", "value", "paid", "payment"}
+
+
+def _says(profile: ColumnProfile, words: set[str]) -> bool:
+    return bool(set(meaning(profile.name)) & words)
+
+
+def derived_measures(table: ProfiledTable, alias: str = "") -> list[dict]:
+    """Metrics computed from two facts of one row, where the data has them: a price times
+    a quantity (revenue), and an amount (or that revenue) per unit; their columns
+    prefixed with `alias` (for a query that joins)."""
+    dot = f"{alias}." if alias else ""
+    facts = table.columns_with_role(FACT)
+    prices = [p for p in facts if _says(p, PRICE_WORDS) and not _says(p, QUANTITY_WORDS)]
+    quantities = [p for p in facts if _says(p, QUANTITY_WORDS) and not _says(p, PRICE_WORDS)]
+    amounts = [
+        p
+        for p in facts
+        if _says(p, AMOUNT_WORDS) and p not in quantities and table.classifications[p.name].summable
+    ]
+    if not quantities:
+        return []
+    quantity = quantities[0]
+    units = f"{dot}{logical_name(quantity.name)}"
+    taken = {logical_name(p.name) for p in table.profiles}
+    found = []
+    if prices:
+        price = f"{dot}{logical_name(prices[0].name)}"
+        name = (
+            "revenue"
+            if "revenue" not in taken
+            else f"{logical_name(prices[0].name)}_times_{logical_name(quantity.name)}"
+        )
+        found.append(
+            {
+                "name": name,
+                "synonyms": ["sales", "sales amount", "turnover"],
+                "description": (
+                    f"Sum of {humanize(prices[0].name)} times {humanize(quantity.name)} "
+                    "over rows: what was charged."
+                ),
+                "expr": f"SUM({price} * {units})",
+            }
+        )
+        found.append(
+            {
+                "name": f"{name}_per_{singular(logical_name(quantity.name))}",
+                "synonyms": [f"average {humanize(prices[0].name)} paid", "revenue per unit"],
+                "description": f"Revenue divided by the total {humanize(quantity.name)}.",
+                "expr": f"SUM({price} * {units}) / NULLIF(SUM({units}), 0)",
+            }
+        )
+    for amount in amounts[:1]:
+        name = logical_name(amount.name)
+        found.append(
+            {
+                "name": f"{name}_per_{singular(logical_name(quantity.name))}",
+                "synonyms": [f"{humanize(amount.name)} per {singular(humanize(quantity.name))}"],
+                "description": (
+                    f"Total {humanize(amount.name)} divided by the total {humanize(quantity.name)}."
+                ),
+                "expr": f"SUM({dot}{name}) / NULLIF(SUM({units}), 0)",
+            }
+        )
+    return found
+
+
 def propose_metrics(table: ProfiledTable) -> list[dict]:
     """A count, then for each fact what adds up: SUM for amounts and counts, AVG (and
     MIN, MAX) for levels, rates and coordinates, AVG and MAX for a snapshot in a table
-    over time (summing it across time means nothing). In logical names."""
+    over time (summing it across time means nothing); then what two facts give together
+    (revenue from a price and a quantity). In logical names."""
     key = table.schema.primary_key
     count_target = logical_name(key[0]) if len(key) == 1 else "*"
     metrics = [
@@ -156,6 +233,8 @@ def propose_metrics(table: ProfiledTable) -> list[dict]:
                     "expr": f"{function}({name})",
                 }
             )
+    taken = {metric["name"] for metric in metrics}
+    metrics += [m for m in derived_measures(table) if m["name"] not in taken]
     return metrics
 
 
@@ -191,8 +270,17 @@ def propose_filters(table: ProfiledTable) -> list[dict]:
     return filters
 
 
+def activity_times(table: ProfiledTable) -> list[ColumnProfile]:
+    """The time dimensions of the business's activity: not a person's birth date."""
+    return [p for p in table.columns_with_role(TIME_DIMENSION) if not personal_date(p.name)]
+
+
+def well_filled(profile: ColumnProfile) -> bool:
+    return profile.row_count > 0 and profile.non_null >= WELL_FILLED * profile.row_count
+
+
 def _recent_filters(table: ProfiledTable) -> list[dict]:
-    for profile in table.columns_with_role(TIME_DIMENSION):
+    for profile in activity_times(table):
         latest = _as_date(profile.max)
         if latest is None or _as_date(profile.min) == latest:
             continue
@@ -230,13 +318,16 @@ def _recent_filters(table: ProfiledTable) -> list[dict]:
 
 def _frequent_filters(table: ProfiledTable) -> list[dict]:
     """The most frequent value of the first category whose top value is a real share of
-    the rows (a tenth at least), as a subset people ask about."""
+    the rows (a tenth at least, and more than one row), as a subset people ask about;
+    never of a column whose values are (nearly) all different, or mostly missing."""
     for profile in table.columns_with_role(DIMENSION):
         classification = table.classifications[profile.name]
         if profile.category != "text" or not classification.is_enum or not profile.sample_counts:
             continue
+        if not is_category(profile):
+            continue
         top, count = profile.samples[0], profile.sample_counts[0]
-        if count < profile.row_count / 10 or "'" in top:
+        if count < max(2, profile.row_count / 10) or "'" in top:
             continue
         name, label = logical_name(profile.name), humanize(profile.name)
         return [
@@ -289,51 +380,117 @@ def propose_relationships(tables: list[ProfiledTable], found: list[Relationship]
     return entries
 
 
+# Contact details: nearly one per customer, never what a business groups by.
+CONTACT_WORDS = {"address", "phone", "fax", "email", "mail", "postal", "zip", "street", "url"}
+
+
+def is_category(profile: ColumnProfile) -> bool:
+    """A column worth grouping by: well filled, several values, far fewer than rows, not a
+    contact detail."""
+    return (
+        not set(meaning(profile.name)) & CONTACT_WORDS
+        and well_filled(profile)
+        and (profile.distinct or 0) >= 2
+        and (profile.distinct or 0) <= profile.non_null / 2
+        and not profile.primary_key
+    )
+
+
+def categories(table: ProfiledTable, *, enum: bool = True) -> list[ColumnProfile]:
+    """The dimensions a question groups by: (enumerated) categories, not keys."""
+    return [
+        p
+        for p in table.columns_with_role(DIMENSION)
+        if is_category(p)
+        and not p.foreign_key
+        and (table.classifications[p.name].is_enum or not enum)
+        and not YEAR.search(logical_name(p.name))
+    ]
+
+
+def measure(table: ProfiledTable, alias: str = "") -> tuple[str, str, str]:
+    """The table's headline measure: (name, Snowflake aggregate, how a question says
+    it): revenue where a price and a quantity give it, else the first summed fact, else
+    the first averaged one, else the row count."""
+    dot = f"{alias}." if alias else ""
+    derived = [m for m in derived_measures(table, alias) if "/" not in m["expr"]]
+    if derived:
+        return derived[0]["name"], derived[0]["expr"], "the revenue"
+    facts = table.columns_with_role(FACT)
+    summed = [p for p in facts if table.classifications[p.name].summable]
+    if summed:
+        name, label = logical_name(summed[0].name), humanize(summed[0].name)
+        if label.split()[0] in ("total", "sum"):
+            # An invoice's `Total`: "the total", not "the total total".
+            return name, f"SUM({dot}{name})", f"the {label}"
+        return f"total_{name}", f"SUM({dot}{name})", f"the total {label}"
+    if facts:
+        name = logical_name(facts[0].name)
+        return f"average_{name}", f"AVG({dot}{name})", f"the average {humanize(facts[0].name)}"
+    noun = plural(humanize(singular(table.name)))
+    return f"{table.name}_count", "COUNT(*)", f"the number of {noun}"
+
+
 def propose_join_queries(tables: list[ProfiledTable], relationships: list[dict]) -> list[dict]:
-    """For the first relationship that allows it, a question across it: the left table's
-    measure (or its row count) by a category of the right table."""
+    """A question across each relationship: the left table's measure by a category of
+    the right table, or for the right table's ten rows with the highest measure when it
+    has no category (the top ten artists by revenue)."""
     by_name = {table.name: table for table in tables}
+    queries = []
     for relationship in relationships:
         left, right = by_name[relationship["left_table"]], by_name[relationship["right_table"]]
         columns = relationship["relationship_columns"][0]
-        categories = [
+        grouped = [
             p
-            for p in right.columns_with_role(DIMENSION)
-            if right.classifications[p.name].is_enum
-            and logical_name(p.name) != columns["right_column"]
+            for p in categories(right) + categories(right, enum=False) + _labels(right)
+            if logical_name(p.name) != columns["right_column"]
         ]
-        if not categories:
+        if not grouped:
             continue
-        dim = categories[0]
+        dim = grouped[0]
         dim_name = logical_name(dim.name)
-        facts = [p for p in left.columns_with_role(FACT) if left.classifications[p.name].summable]
-        if facts:
-            measure = f"total_{logical_name(facts[0].name)}"
-            aggregate = f"SUM(l.{logical_name(facts[0].name)})"
-            asked = f"What is the total {humanize(facts[0].name)}"
-        else:
-            measure, aggregate = f"{left.name}_count", "COUNT(*)"
-            asked = f"How many {humanize(left.schema.ref.table)} are there"
+        name, aggregate, said = measure(left, "l")
+        top = not right.classifications[dim.name].is_enum
         label = f"{humanize(singular(right.name))} {humanize(dim.name)}"
-        return [
+        asked = (
+            f"Which {TOP} {plural(label)} have the highest {said.removeprefix('the ')}?"
+            if top
+            else f"What is {said} by {label}?"
+        )
+        queries.append(
             {
-                "name": f"{measure}_by_{right.name}_{dim_name}",
-                "question": f"{asked} by {label}?",
+                "name": f"{name}_by_{right.name}_{dim_name}",
+                "question": asked,
                 "sql": (
-                    f"SELECT r.{dim_name}, {aggregate} AS {measure} "
-                    f"FROM {logical_table(left)} AS l LEFT OUTER JOIN {logical_table(right)} AS r "
+                    f"SELECT r.{dim_name}, {aggregate} AS {name} "
+                    f"FROM {logical_table(left)} AS l INNER JOIN {logical_table(right)} AS r "
                     f"ON l.{columns['left_column']} = r.{columns['right_column']} "
-                    f"GROUP BY r.{dim_name} ORDER BY {measure} DESC"
+                    f"GROUP BY r.{dim_name} ORDER BY {name} DESC" + (f" LIMIT {TOP}" if top else "")
                 ),
             }
-        ]
-    return []
+        )
+    return queries
+
+
+def _labels(table: ProfiledTable) -> list[ColumnProfile]:
+    """Text that names a row (a name, a title), for a top-N list: well filled, not a
+    category, mostly different values."""
+    return [
+        p
+        for p in table.columns_with_role(DIMENSION)
+        if p.category == "text"
+        and well_filled(p)
+        and not p.foreign_key
+        and set(meaning(p.name)) & {"name", "title", "label", "description"}
+    ]
 
 
 def propose_verified_queries(connection, table: ProfiledTable) -> list[dict]:
-    """Questions the model answers, with SQL in its logical names (Cortex Analyst reads
-    `FROM __table` and logical columns, never physical ones); each is checked by running
-    it with the logical names resolved (validating.py)."""
+    """Questions a business asks of one table, with SQL in its logical names (Cortex
+    Analyst reads `FROM __table` and logical columns, never physical ones): how many
+    rows, the measure by a well-filled category, the top ten by it, and its trend by
+    month over the activity's time dimension. Each is checked by running it with the
+    logical names resolved (validating.py)."""
     source = logical_table(table)
     count = f"{table.name}_count"
     queries = [
@@ -343,46 +500,76 @@ def propose_verified_queries(connection, table: ProfiledTable) -> list[dict]:
             "sql": f"SELECT COUNT(*) AS {count} FROM {source}",
         }
     ]
-    facts = [p for p in table.columns_with_role(FACT) if table.classifications[p.name].summable]
-    averaged = [p for p in table.columns_with_role(FACT) if p not in facts]
-    enums = [
-        p
-        for p in table.columns_with_role(DIMENSION)
-        if table.classifications[p.name].is_enum and not p.foreign_key
-    ]
-    if (facts or averaged) and enums:
-        fact, dim = (facts or averaged)[0], enums[0]
-        fact_name, dim_name = logical_name(fact.name), logical_name(dim.name)
-        prefix, function = ("total", "SUM") if facts else ("average", "AVG")
-        measure = f"{prefix}_{fact_name}"
+    name, aggregate, said = measure(table)
+    enums = categories(table)
+    if enums:
+        dim = enums[0]
+        dim_name = logical_name(dim.name)
         queries.append(
             {
-                "name": f"{measure}_by_{dim_name}",
-                "question": f"What is the {prefix} {humanize(fact.name)} by {humanize(dim.name)}?",
+                "name": f"{name}_by_{dim_name}",
+                "question": f"What is {said} by {humanize(dim.name)}?",
                 "sql": (
-                    f"SELECT {dim_name}, {function}({fact_name}) AS {measure} FROM {source} "
-                    f"GROUP BY {dim_name} ORDER BY {measure} DESC"
+                    f"SELECT {dim_name}, {aggregate} AS {name} FROM {source} "
+                    f"GROUP BY {dim_name} ORDER BY {name} DESC"
                 ),
             }
         )
-    times = table.columns_with_role(TIME_DIMENSION)
-    if times:
-        time_name = logical_name(times[0].name)
-        month = month_expr(connection, time_name)
+    many = [p for p in categories(table, enum=False) if p not in enums] + _labels(table)
+    if many and name != count:
+        dim = many[0]
+        dim_name = logical_name(dim.name)
         queries.append(
             {
-                "name": f"{table.name}_per_month_by_{time_name}",
+                "name": f"top_{TOP}_{dim_name}_by_{name}",
                 "question": (
-                    f"How many rows of {humanize(table.schema.ref.table)} were there each "
-                    f"month, by {humanize(times[0].name)}?"
+                    f"Which {TOP} {plural(humanize(dim.name))} have the highest "
+                    f"{said.removeprefix('the ')}?"
                 ),
                 "sql": (
-                    f"SELECT {month} AS month, COUNT(*) AS {count} FROM {source} "
+                    f"SELECT {dim_name}, {aggregate} AS {name} FROM {source} "
+                    f"GROUP BY {dim_name} ORDER BY {name} DESC LIMIT {TOP}"
+                ),
+            }
+        )
+    times = activity_times(table)
+    if times and well_filled(times[0]):
+        time_name = logical_name(times[0].name)
+        month = expressions.month(time_name)
+        queries.append(
+            {
+                "name": f"{name}_per_month_by_{time_name}",
+                "question": f"What is {said} each month, by {humanize(times[0].name)}?",
+                "sql": (
+                    f"SELECT {month} AS month, {aggregate} AS {name} FROM {source} "
                     f"GROUP BY {month} ORDER BY month"
                 ),
             }
         )
     return queries
+
+
+def row_count_question(query: dict) -> bool:
+    """A question answered by one count of rows: "How many X are there?"."""
+    sql = query["sql"].upper()
+    return "COUNT(*)" in sql and "GROUP BY" not in sql
+
+
+def balanced(queries: list[dict]) -> list[dict]:
+    """The questions with at most a third of them plain row counts (one kept when there
+    is nothing else to ask); names made unique."""
+    others = [q for q in queries if not row_count_question(q)]
+    counts = [q for q in queries if row_count_question(q)]
+    allowed = max(len(others) // 2, 0 if others else 1)
+    kept_counts = counts[:allowed]
+    chosen = [q for q in queries if q in others or q in kept_counts]
+    seen: set[str] = set()
+    for query in chosen:
+        base, n = query["name"], 2
+        while query["name"] in seen:
+            query["name"], n = f"{base}_{n}", n + 1
+        seen.add(query["name"])
+    return chosen
 
 
 def build_model(
@@ -419,7 +606,7 @@ def build_model(
     if relationships:
         model["relationships"] = relationships
     queries = [query for table in picked for query in propose_verified_queries(connection, table)]
-    queries += propose_join_queries(tables, relationships)
+    queries = balanced(queries + propose_join_queries(tables, relationships))
     for index, query in enumerate(queries):
         query["verified_by"] = "semantic-model job (checked by running it; review before use)"
         query["use_as_onboarding_question"] = index == 0

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from django.db.backends.base.base import BaseDatabaseWrapper
-
 from jobs.analysis.tables import vocabulary
 from jobs.analysis.tables.profiling import ColumnProfile
 
@@ -32,12 +30,6 @@ def logical_name(name: str) -> str:
     if cleaned in RESERVED:
         cleaned = f"{cleaned}_value"
     return cleaned
-
-
-def column_expr(connection: BaseDatabaseWrapper, name: str) -> str:
-    if re.fullmatch(r"[a-z_][a-z0-9_]*", name) and name not in RESERVED:
-        return name
-    return connection.ops.quote_name(name)
 
 
 def words(name: str) -> list[str]:
@@ -111,7 +103,8 @@ def table_synonyms(name: str) -> list[str]:
         found += [plural(other) for other in synonyms_for(one)]
     seen, result = {humanize(name).lower(), logical_name(name)}, []
     for candidate in found:
-        if candidate.lower() not in seen:
+        said = candidate.lower().split()
+        if candidate.lower() not in seen and len(set(said)) == len(said):
             seen.add(candidate.lower())
             result.append(candidate)
     return result[:6]
@@ -132,6 +125,10 @@ def synonyms_for(name: str) -> list[str]:
     seen, result = {name.lower(), logical_name(name)}, []
     for candidate in candidates:
         candidate = candidate.strip()
+        said = candidate.lower().split()
+        # "unit price" with price's synonym "unit price" put in: "unit unit price".
+        if len(set(said)) < len(said):
+            continue
         if candidate and candidate.lower() not in seen:
             seen.add(candidate.lower())
             result.append(candidate)
@@ -160,27 +157,16 @@ def snowflake_type(profile: ColumnProfile, precision: int | None, scale: int | N
             return "VARCHAR"
 
 
-def date_expr(connection: BaseDatabaseWrapper, expr: str, layout: str, category: str) -> str:
-    """A cast of date-like text (or an integer YYYYMMDD) to a date, in the source's SQL."""
-    if connection.vendor == "sqlite":
-        text = expr if category == "text" else f"CAST({expr} AS TEXT)"
-        if layout == "YYYYMMDD":
-            return (
-                f"DATE(SUBSTR({text}, 1, 4) || '-' || SUBSTR({text}, 5, 2) || '-' || "
-                f"SUBSTR({text}, 7, 2))"
-            )
-        return f"DATE(REPLACE({text}, '/', '-'))"
-    if connection.vendor == "mysql":
-        text = expr if category == "text" else f"CAST({expr} AS CHAR)"
-        pattern = layout.replace("YYYY", "%Y").replace("MM", "%m").replace("DD", "%d")
-        return f"STR_TO_DATE({text}, '{pattern}')"
-    text = expr if category == "text" else f"CAST({expr} AS VARCHAR)"
-    return f"TO_DATE({text}, '{layout}')"
+def personal_date(name: str) -> bool:
+    """A date in a person's life (a birth date), not of the business's activity: never a
+    trend or a "last 12 months"."""
+    return bool(set(meaning(name)) & vocabulary.PERSONAL_DATES)
 
 
-def month_expr(connection: BaseDatabaseWrapper, expr: str) -> str:
-    if connection.vendor == "sqlite":
-        return f"STRFTIME('%Y-%m', {expr})"
-    if connection.vendor == "mysql":
-        return f"DATE_FORMAT({expr}, '%Y-%m-01')"
-    return f"DATE_TRUNC('month', {expr})"
+def snowflake_identifier(name: str) -> str:
+    """A database's name as a Snowflake identifier: a file's name without its folder and
+    extension (shop.db: shop), other characters as underscores."""
+    base = re.split(r"[\\/]", name)[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base.strip(".") else base
+    cleaned = re.sub(r"[^0-9A-Za-z_$]+", "_", stem).strip("_") or "database"
+    return f"_{cleaned}" if cleaned[0].isdigit() or cleaned[0] == "$" else cleaned

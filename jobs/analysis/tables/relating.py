@@ -4,8 +4,13 @@ found in that key. Each relationship keeps its evidence for the profile.
 
 Names alone guess wrong (a `status_code` is not a key of `status_reports`) and values
 alone guess wrong (small whole numbers overlap every id column), so an inferred
-relationship needs both: a name that points at the table and its key, and nearly every
-distinct value found there.
+relationship needs both: a name that points at the table and its key (or names a role a
+person plays, `manager_id`, `SupportRepId`, `ReportsTo`, pointing at a people table or
+its own), and nearly every distinct value found there. A key is a column unique in its
+table and key-like by type or name: free text (an address, a name) never joins.
+
+Cortex Analyst joins a table on its primary key and never to itself, so `usable` keeps
+the relationships it accepts and gives every other one, declared or inferred, a reason.
 """
 
 from __future__ import annotations
@@ -28,6 +33,25 @@ OVERLAP_NEEDED = 0.95
 # Key names that say nothing of the table they identify: `id` alone names no table.
 GENERIC_KEYS = {"id", "key", "code", "no", "nbr", "num", "number", "uuid", "pk", "name"}
 NUMBERS = {"integer", "decimal"}
+# The last word of a text column that identifies rows (a code, a key), not free text.
+IDENTIFIER_WORDS = {"id", "key", "code", "uuid", "guid", "sku", "no", "nbr", "num", "number", "pk"}
+# Words naming a role a person (or a row of the same table) plays for a row.
+ROLE_WORDS = {
+    "manager", "mgr", "rep", "representative", "parent", "owner", "supervisor", "boss",
+    "reports", "lead", "agent", "assignee", "assigned", "creator", "created", "author",
+    "approver", "approved", "sponsor", "referrer", "referred", "mentor", "head", "salesperson",
+}  # fmt: skip
+# The roles a row plays for another row of its own table (an employee's manager).
+SELF_ROLES = {
+    "manager", "mgr", "parent", "supervisor", "boss", "reports", "head", "mentor", "referrer",
+    "referred", "lead",
+}  # fmt: skip
+# What a table of people is called.
+PEOPLE = {
+    "employee", "employees", "staff", "user", "users", "person", "people", "persons", "member",
+    "members", "agent", "agents", "rep", "reps", "manager", "managers", "worker", "workers",
+    "salesperson", "salespeople",
+}  # fmt: skip
 WAREHOUSE_MARKS = re.compile(r"^(dim|fact|fct|tbl|d|f|t)_|_(dim|fact|table|tbl)$")
 
 
@@ -42,12 +66,18 @@ class Relationship:
     evidence: str
     distinct: int | None = None
     found: int | None = None
+    # Why the model does not use it, when it does not (empty: used).
+    unusable: str = ""
 
     @property
     def accepted(self) -> bool:
         if self.declared:
             return True
         return bool(self.distinct) and (self.found or 0) / self.distinct >= OVERLAP_NEEDED
+
+    @property
+    def self_reference(self) -> bool:
+        return self.left == self.right
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,24 +88,27 @@ class Relationship:
 
 
 def declared(schemas: list[TableSchema], profiles: dict[TableRef, list[ColumnProfile]]):
-    """The foreign keys between the model's tables, as the database declares them."""
+    """The foreign keys of the model's tables, as the database declares them; one to a
+    table outside the model says so (kept for the profile, never silently dropped)."""
     by_place = {(s.ref.schema, s.ref.table): s.ref for s in schemas}
     found = []
     for schema in schemas:
         for fk in schema.foreign_keys:
             target = by_place.get((fk.ref_schema, fk.ref_table))
-            if target is None or target == schema.ref:
-                continue
             profile = _profile(profiles[schema.ref], fk.column)
+            outside = TableRef(schema.ref.database, fk.ref_schema, fk.ref_table)
             found.append(
                 Relationship(
                     left=schema.ref.key,
                     left_column=fk.column,
-                    right=target.key,
+                    right=(target or outside).key,
                     right_column=fk.ref_column,
                     declared=True,
                     one_to_one=bool(profile and profile.unique),
-                    evidence=f"declared foreign key to {target.label}.{fk.ref_column}",
+                    evidence=f"declared foreign key to {outside.label}.{fk.ref_column}",
+                    unusable=(
+                        "" if target else f"{outside.label} is not among the modelled tables"
+                    ),
                 )
             )
     return found
@@ -89,14 +122,20 @@ def candidates(
     """Columns named for another table's key, between tables with no declared link:
     (left table, its column, right table, the key), each to be checked on the values."""
     linked = {frozenset((r.left, r.right)) for r in known}
+    declared_columns = {(r.left, r.left_column) for r in known}
     found = []
     for left in schemas:
         for right in schemas:
-            if left is right or frozenset((left.ref.key, right.ref.key)) in linked:
+            if frozenset((left.ref.key, right.ref.key)) in linked:
                 continue
             for key in keys_of(right, profiles[right.ref]):
                 for column in profiles[left.ref]:
-                    if _comparable(column, key) and named_for(column.name, right.ref.table, key):
+                    if (left.ref.key, column.name) in declared_columns or column is key:
+                        continue
+                    if not (_comparable(column, key) and _may_join(column)):
+                        continue
+                    named = left is not right and named_for(column.name, right.ref.table, key)
+                    if named or role_for(column.name, left.ref.table, right.ref.table):
                         found.append((left, column, right, key))
     return found
 
@@ -107,7 +146,34 @@ def keys_of(schema: TableSchema, profiles: list[ColumnProfile]) -> list[ColumnPr
     if len(schema.primary_key) == 1:
         key = _profile(profiles, schema.primary_key[0])
         return [key] if key else []
-    return [p for p in profiles if p.unique and p.category in NUMBERS | {"text"}]
+    if schema.primary_key:
+        return []
+    return [p for p in profiles if p.unique and key_like(p)]
+
+
+def key_like(profile: ColumnProfile) -> bool:
+    """Whole numbers, or text whose name says it identifies (a code, a key, an id)."""
+    if profile.category == "integer":
+        return True
+    return profile.category == "text" and identifier_named(profile.name)
+
+
+def identifier_named(name: str) -> bool:
+    return logical_name(name).split("_")[-1] in IDENTIFIER_WORDS
+
+
+def role_for(column: str, table: str, target: str) -> str | None:
+    """The role a column's name gives a person or a row that it refers to: `manager_id`,
+    `SupportRepId`, `ReportsTo`, `parent_id`, when the target is a people table or the
+    column's own table; None otherwise."""
+    words = logical_name(column).split("_")
+    roles = [word for word in words if word in ROLE_WORDS]
+    if not roles:
+        return None
+    if target == table:
+        return next((role for role in roles if role in SELF_ROLES), None)
+    people = {singular(w) for w in logical_name(target).split("_")} & {singular(p) for p in PEOPLE}
+    return roles[0] if people else None
 
 
 def named_for(column: str, table: str, key: ColumnProfile) -> bool:
@@ -155,6 +221,12 @@ def check_overlap(
     share = found / distinct if distinct else 0.0
     place = f"{right.ref.label}.{key.name}"
     verdict = "inferred" if distinct and share >= OVERLAP_NEEDED else "not related"
+    role = role_for(column.name, left.ref.table, right.ref.table)
+    named = (
+        f"names a role ({role}) played by a row of {right.ref.label}"
+        if role and not named_for(column.name, right.ref.table, key)
+        else f"is named for {place}"
+    )
     return Relationship(
         left=left.ref.key,
         left_column=column.name,
@@ -163,7 +235,7 @@ def check_overlap(
         declared=False,
         one_to_one=column.unique,
         evidence=(
-            f"{verdict}: {column.name} is named for {place}, and {found:,} of its "
+            f"{verdict}: {column.name} {named}, and {found:,} of its "
             f"{distinct:,} distinct values ({share:.0%}) are found there"
         ),
         distinct=distinct,
@@ -191,6 +263,44 @@ def best(checked: list[Relationship]) -> list[Relationship]:
 
 def _profile(profiles: list[ColumnProfile], name: str) -> ColumnProfile | None:
     return next((p for p in profiles if p.name == name), None)
+
+
+def usable(relationships: list[Relationship], schemas: list[TableSchema]) -> list[Relationship]:
+    """Which relationships a Cortex Analyst model can hold, each other one given its
+    reason: none to a table itself; the right side is its table's primary key (the
+    declared one, else the one key the accepted relationships agree on, so no table is
+    joined on two different columns); the left column's values all found there."""
+    tables = {schema.ref.key: schema for schema in schemas}
+    keys: dict[str, str] = {}
+    for relationship in relationships:
+        schema = tables.get(relationship.right)
+        if schema is None or relationship.unusable or relationship.self_reference:
+            continue
+        if schema.primary_key:
+            keys[relationship.right] = ",".join(schema.primary_key)
+        else:
+            keys.setdefault(relationship.right, relationship.right_column)
+    for relationship in relationships:
+        if relationship.unusable:
+            continue
+        label = TableRef.parse(relationship.right).label
+        if relationship.self_reference:
+            relationship.unusable = (
+                f"a table joined to itself ({relationship.left_column} refers to "
+                f"{label}.{relationship.right_column}): Cortex Analyst joins no table to itself"
+            )
+        elif keys.get(relationship.right) != relationship.right_column:
+            key = keys.get(relationship.right) or "none"
+            relationship.unusable = (
+                f"joins {label}.{relationship.right_column}, which is not its primary key "
+                f"({key}): Cortex Analyst joins a table on its primary key"
+            )
+    return [r for r in relationships if not r.unusable]
+
+
+def _may_join(column: ColumnProfile) -> bool:
+    """Numbers may join; text only when its name says it identifies something."""
+    return column.category in NUMBERS or identifier_named(column.name)
 
 
 def _comparable(column: ColumnProfile, key: ColumnProfile) -> bool:

@@ -1,10 +1,13 @@
-"""Proving a semantic model works: every name valid, every expression run on the data."""
+"""Proving a semantic model works: every name valid, every expression Snowflake SQL
+with only Snowflake's functions (what Cortex Analyst runs), and run on the data, read
+back by sqlglot as the source's SQL. What fails is left out, with its reason."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from jobs.analysis.tables import expressions
 from jobs.analysis.tables.naming import RESERVED
 from jobs.analysis.tables.profiling import run_check
 from jobs.analysis.tables.warehouse import savepoint
@@ -114,15 +117,54 @@ def validate_names(model: dict) -> list[Check]:
 
 
 def run_statement(connection, target: str, sql: str) -> Check:
+    """A statement in Snowflake's SQL: checked as Snowflake SQL, then run on the source
+    in its own SQL."""
+    problems = expressions.snowflake_problems(sql)
+    if problems:
+        return Check(target, sql, False, f"not Snowflake SQL: {'; '.join(problems)}")
+    try:
+        source_sql = expressions.render(sql, connection.vendor)
+    except expressions.Unrenderable as exc:
+        return Check(target, sql, False, f"the source cannot run it: {exc}")
     try:
         # A savepoint, so one failing statement cannot poison an outer transaction.
         with savepoint(connection):
-            rows = run_check(connection, sql)
+            rows = run_check(connection, source_sql)
     except Exception as exc:
         return Check(
             target, sql, False, f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
         )
     return Check(target, sql, True, f"{len(rows)} row(s)")
+
+
+def model_problems(model: dict) -> list[tuple[str, str]]:
+    """What Cortex Analyst would refuse in a model, as (target, reason): an expression
+    that is not Snowflake SQL, a relationship whose right side is not its table's
+    primary key, or a table joined to itself. An empty list for a model it loads."""
+    found = []
+    keys = {
+        table["name"]: table.get("primary_key", {}).get("columns", []) for table in model["tables"]
+    }
+    for table in model["tables"]:
+        for key in (*COLUMN_KEYS, "metrics", "filters"):
+            for item in table.get(key, []):
+                statement = (
+                    f"SELECT COUNT(*) FROM t WHERE {item['expr']}"
+                    if key == "filters"
+                    else f"SELECT {item['expr']} FROM t"
+                )
+                for problem in expressions.snowflake_problems(statement):
+                    found.append((f"{table['name']}.{item['name']}", problem))
+    for relationship in model.get("relationships", []):
+        right = [pair["right_column"] for pair in relationship["relationship_columns"]]
+        if relationship["left_table"] == relationship["right_table"]:
+            found.append((relationship["name"], "a table joined to itself"))
+        elif right != keys.get(relationship["right_table"]):
+            found.append((relationship["name"], "the right side is not its primary key"))
+    for query in model.get("verified_queries", []):
+        for problem in expressions.snowflake_problems(query["sql"]):
+            found.append((query["name"], problem))
+    return found
 
 
 def drop_failed(model: dict, failed: set[str]) -> dict:

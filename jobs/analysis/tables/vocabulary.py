@@ -69,3 +69,5 @@ SNAPSHOTS = {
     "population", "balance", "inventory", "stock", "headcount", "employees", "members",
     "subscribers", "outstanding", "capacity", "reserves",
 }  # fmt: skip
+# Dates of a person's life: grouped by, never a trend of the business.
+PERSONAL_DATES = {"birth", "birthday", "born", "dob", "death", "died", "anniversary"}
