@@ -7,6 +7,7 @@ from django.template.defaultfilters import pluralize
 
 from jobs.analysis.tables import (
     describing,
+    expressions,
     modelling,
     profiling,
     relating,
@@ -154,7 +155,14 @@ def _model(ctx: JobContext, params: dict) -> dict:
     model = modelling.build_model(connection, tables, relationships, chosen=len(chosen))
 
     ctx.stage("validating")
-    sources = {t.name: warehouse.qualified_name(connection, t.schema.ref) for t in tables}
+    # Physical names as Snowflake quotes them: the checks are Snowflake SQL, rendered
+    # for the source by validating.py.
+    sources = {
+        t.name: expressions.table(
+            None if connection.vendor == "sqlite" else t.schema.ref.schema, t.schema.ref.table
+        )
+        for t in tables
+    }
     checks = validating.validate_names(model)
     columns_checked = validating.column_checks(model, sources)
     checks += run_checks(ctx, connection, columns_checked, start=0.0, until=0.5)

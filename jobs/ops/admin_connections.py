@@ -33,7 +33,7 @@ class ConnectionForm(forms.ModelForm):
             self.add_error("url", "A new connection needs its database URL.")
         elif url:
             try:
-                cleaned["check_message"] = external.check(url)
+                cleaned["check_message"] = external.check(url, cleaned.get("name"))
             except connections.ConnectionFailed as exc:
                 self.add_error("url", str(exc))
         return cleaned
@@ -51,8 +51,12 @@ class ConnectionForm(forms.ModelForm):
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionForm
-    list_display = ["name", "location", "vendor", "who", "test_ok", "tested_at", "test_message"]
-    readonly_fields = ["vendor", "location", "created_at", "tested_at", "test_ok", "test_message"]
+    list_display = [
+        "name", "location", "vendor", "url_options", "who", "test_ok", "tested_at", "test_message",
+    ]  # fmt: skip
+    readonly_fields = [
+        "vendor", "location", "url_options", "created_at", "tested_at", "test_ok", "test_message",
+    ]  # fmt: skip
     filter_horizontal = ["users", "groups"]
     search_fields = ["name", "location"]
     actions = ["test_connections"]
@@ -61,6 +65,16 @@ class ConnectionAdmin(admin.ModelAdmin):
     def who(self, connection: Connection) -> str:
         users, groups = connection.users.count(), connection.groups.count()
         return f"{users} user{'s' * (users != 1)}, {groups} group{'s' * (groups != 1)}"
+
+    @admin.display(description="URL options")
+    def url_options(self, connection: Connection) -> str:
+        """The options of the stored URL (only the ones its dialect allows get stored):
+        names and values, never the credentials."""
+        try:
+            found = external.options(connections.url_of(connection))
+        except connections.ConnectionFailed as exc:
+            return str(exc)
+        return ", ".join(f"{name}={value}" for name, value in sorted(found.items())) or "none"
 
     @admin.action(description="Test the selected connections")
     def test_connections(self, request, queryset):

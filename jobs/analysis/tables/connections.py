@@ -25,7 +25,7 @@ def url_of(connection: Connection) -> str:
 
 def add(name: str, url: str, *, users=(), groups=()) -> Connection:
     """Check the URL by connecting, then keep it; nothing is saved when it fails."""
-    message = external.check(url)
+    message = external.check(url, name)
     with transaction.atomic():
         connection = Connection.objects.create(
             name=name,
@@ -51,7 +51,10 @@ def set_url(connection: Connection, url: str) -> None:
 def retest(connection: Connection) -> bool:
     """Connect again and note how it went: for staff, in the admin."""
     try:
-        connection.test_message, connection.test_ok = external.check(url_of(connection)), True
+        connection.test_message, connection.test_ok = (
+            external.check(url_of(connection), connection.name),
+            True,
+        )
     except ConnectionFailed as exc:
         connection.test_message, connection.test_ok = str(exc), False
     connection.tested_at = timezone.now()
@@ -65,8 +68,8 @@ def table_key(connection: Connection, table: TableInfo) -> str:
 
 
 def tables_of(connection: Connection, schema: str | None = None) -> list[TableInfo]:
-    return external.tables(url_of(connection), schema)
+    return external.tables(url_of(connection), schema, connection.name)
 
 
 def schemas_of(connection: Connection) -> list[str]:
-    return external.schemas(url_of(connection))
+    return external.schemas(url_of(connection), connection.name)

@@ -34,6 +34,11 @@ def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def table(schema: str | None, name: str) -> str:
+    """A physical table, in its schema where the source has schemas."""
+    return f"{quoted(schema)}.{quoted(name)}" if schema else quoted(name)
+
+
 def column(name: str) -> str:
     """A physical column as an expression: bare when Snowflake reads it unchanged as
     written (lower case, not reserved), quoted otherwise."""

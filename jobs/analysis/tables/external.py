@@ -1,11 +1,21 @@
-"""Users' databases, reached through SQLAlchemy: a URL checked and opened read-only with
-a statement timeout (dialects/), its schemas and tables listed by SQLAlchemy's inspector
-with the catalog's row estimates. Errors come back as one readable line, never with the
-URL or its password."""
+"""Users' databases, reached through SQLAlchemy: a URL checked (only the options its
+dialect allows), opened read-only with a statement timeout (dialects/), its schemas and
+tables listed by SQLAlchemy's inspector with the catalog's row estimates. Errors come
+back as one readable line naming the connection, never with the URL, its password, its
+login or its host.
+
+Engines (each with its pool) are shared by every job thread of a process: kept in a
+bounded, locked cache keyed by a salted hash of the URL (no secret as a key), the least
+recently used one disposed when the cache is full."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import os
+import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import sqlalchemy
@@ -51,6 +61,14 @@ def parse(url: str) -> tuple[URL, object]:
         dialect = dialects.for_scheme(parsed.drivername)
     except dialects.UnsupportedDatabase as exc:
         raise ConnectionFailed(str(exc)) from None
+    refused = sorted(set(parsed.query) - dialect.SAFE_OPTIONS)
+    if refused:
+        allowed = ", ".join(sorted(dialect.SAFE_OPTIONS)) or "none"
+        raise ConnectionFailed(
+            f"The URL option{'s' * (len(refused) > 1)} {', '.join(refused)} "
+            f"{'are' if len(refused) > 1 else 'is'} not allowed for {dialect.VENDOR} "
+            f"connections (allowed: {allowed})."
+        )
     parsed = parsed.set(drivername=dialect.DRIVER)
     if dialect is dialects.sqlite:
         if not parsed.database:
@@ -74,46 +92,94 @@ def vendor(url: str) -> str:
     return parse(url)[0].get_backend_name()
 
 
-_engines: dict[str, sqlalchemy.Engine] = {}
+def options(url: str) -> dict[str, str]:
+    """The options a connection's URL sets (its query string), for staff to see."""
+    try:
+        query = make_url(url.strip()).query
+    except (sqlalchemy.exc.ArgumentError, ValueError):
+        return {}
+    return {name: ",".join(v) if isinstance(v, tuple) else v for name, v in query.items()}
+
+
+# Engines kept at once; past that the least recently used is disposed.
+ENGINES_KEPT = 16
+_engines: OrderedDict[str, sqlalchemy.Engine] = OrderedDict()
+_engines_lock = threading.Lock()
+# Per process, so the cache's keys say nothing of the URLs even in a memory dump.
+_SALT = os.urandom(16)
+
+
+def engine_key(url: str) -> str:
+    return hashlib.blake2b(url.encode(), key=_SALT, digest_size=16).hexdigest()
 
 
 def _engine(url: str) -> sqlalchemy.Engine:
-    """One engine (and pool) per URL, made on first use."""
-    if url not in _engines:
-        parsed, dialect = parse(url)
-        timeout = settings.CONNECTION_STATEMENT_TIMEOUT_SECONDS
-        options = {"connect_args": dialect.connect_args(timeout)}
-        if dialect is dialects.sqlite:
-            # A file is opened for each use: one deleted or replaced is seen at once.
-            options["poolclass"] = sqlalchemy.pool.NullPool
-        else:
-            options |= {"pool_pre_ping": True, "pool_size": 2}
-        _engines[url] = sqlalchemy.create_engine(parsed, **options)
-    return _engines[url]
+    """One engine (and pool) per URL, made on first use, under a lock: two threads
+    asking for the same URL at once get the same engine."""
+    key = engine_key(url)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is not None:
+            _engines.move_to_end(key)
+            return engine
+        engine = _create_engine(url)
+        _engines[key] = engine
+        while len(_engines) > ENGINES_KEPT:
+            # Connections checked out of it stay usable and are closed when returned.
+            _engines.popitem(last=False)[1].dispose()
+        return engine
+
+
+def _create_engine(url: str) -> sqlalchemy.Engine:
+    parsed, dialect = parse(url)
+    timeout = settings.CONNECTION_STATEMENT_TIMEOUT_SECONDS
+    arguments = {"connect_args": dialect.connect_args(timeout)}
+    if dialect is dialects.sqlite:
+        # A file is opened for each use: one deleted or replaced is seen at once.
+        arguments["poolclass"] = sqlalchemy.pool.NullPool
+    else:
+        arguments |= {"pool_pre_ping": True, "pool_size": 2}
+    engine = sqlalchemy.create_engine(parsed, **arguments)
+    if hasattr(dialect, "on_connect"):
+        sqlalchemy.event.listen(
+            engine, "connect", lambda dbapi, _record: dialect.on_connect(dbapi, timeout)
+        )
+    return engine
+
+
+def engines_cached() -> int:
+    return len(_engines)
 
 
 def dispose_all() -> None:
     """Close every pooled connection to users' databases (tests, shutdown)."""
-    while _engines:
-        _engines.popitem()[1].dispose()
+    with _engines_lock:
+        while _engines:
+            _engines.popitem()[1].dispose()
 
 
 @contextlib.contextmanager
-def connect(url: str):
-    """A read-only session on the user's database, with the statement timeout."""
+def connect(url: str, name: str | None = None):
+    """A read-only session on the user's database, with the statement timeout; errors
+    name the connection (`name`) where it is known."""
     _, dialect = parse(url)
     try:
         with _engine(url).connect() as connection:
             dialect.begin(connection, settings.CONNECTION_STATEMENT_TIMEOUT_SECONDS)
             yield connection
     except sqlalchemy.exc.SQLAlchemyError as exc:
-        raise failure(exc, url) from None
+        raise failure(exc, url, name) from None
 
 
-def failure(exc: Exception, url: str) -> ConnectionFailed:
+def failure(exc: Exception, url: str, name: str | None = None) -> ConnectionFailed:
     original = getattr(exc, "orig", None) or exc
     code = getattr(original, "args", (None,))[0] if getattr(original, "args", None) else None
-    if getattr(original, "pgcode", None) == TIMEOUT_SQLSTATE or code in TIMEOUT_ERRNOS:
+    interrupted = str(original).strip() == "interrupted"  # SQLite, at the progress handler
+    if (
+        getattr(original, "pgcode", None) == TIMEOUT_SQLSTATE
+        or code in TIMEOUT_ERRNOS
+        or interrupted
+    ):
         seconds = settings.CONNECTION_STATEMENT_TIMEOUT_SECONDS
         return ConnectionFailed(
             f"The database stopped a query at the statement timeout ({seconds:g} s): the "
@@ -121,22 +187,36 @@ def failure(exc: Exception, url: str) -> ConnectionFailed:
             "CONNECTION_STATEMENT_TIMEOUT_SECONDS.",
             timed_out=True,
         )
-    return ConnectionFailed(readable(exc, url))
+    return ConnectionFailed(readable(exc, url, name))
 
 
-def readable(exc: Exception, url: str) -> str:
-    """The driver's first line, without anything of the URL's credentials."""
+# How MySQL and MariaDB name an account in a message: 'user'@'host'.
+ACCOUNT = re.compile(r"'[^']*'@'[^']*'")
+
+
+def readable(exc: Exception, url: str, name: str | None = None) -> str:
+    """The driver's first line, naming the connection, without anything of the URL: no
+    password, no login, no host (a MySQL `'user'@'host'` included)."""
     original = getattr(exc, "orig", None) or exc
     message = str(original).strip().splitlines()[0] if str(original).strip() else type(exc).__name__
-    password = make_url(url).password if "://" in url else None
-    if password:
-        message = message.replace(str(password), "***")
-    return f"The database did not answer as expected: {message}"[:300]
+    message = ACCOUNT.sub("the connection's login", message)
+    try:
+        parsed = make_url(url.strip()) if "://" in url else None
+    except (sqlalchemy.exc.ArgumentError, ValueError):
+        parsed = None
+    if parsed is not None:
+        secrets = [parsed.password, parsed.username, parsed.host]
+        for secret in sorted((str(s) for s in secrets if s), key=len, reverse=True):
+            message = re.sub(
+                rf"(?<![\w.-]){re.escape(secret)}(?![\w-])", "***", message, flags=re.I
+            )
+    database = f"The database of connection “{name}”" if name else "The database"
+    return f"{database} did not answer as expected: {message}"[:300]
 
 
-def check(url: str) -> str:
+def check(url: str, name: str | None = None) -> str:
     """Connect and ask for the server's version: a readable line, or ConnectionFailed."""
-    with connect(url) as connection:
+    with connect(url, name) as connection:
         connection.execute(sqlalchemy.text("SELECT 1"))
         version = connection.dialect.server_version_info or ()
         name = (
@@ -158,25 +238,31 @@ def app_table_names() -> set[str]:
     return names
 
 
-def _schema_names(inspector, dialect) -> list[str]:
-    return [s for s in inspector.get_schema_names() if s not in dialect.SYSTEM_SCHEMAS]
+def _schema_names(inspector, dialect, parsed: URL) -> list[str]:
+    """The schemas a URL reaches: on MySQL and MariaDB, where a schema is a database,
+    only the database the URL names (other databases of the server are not the user's
+    to see); elsewhere every schema but the system's."""
+    names = [s for s in inspector.get_schema_names() if s not in dialect.SYSTEM_SCHEMAS]
+    if getattr(dialect, "SCHEMA_IS_DATABASE", False) and parsed.database:
+        return [s for s in names if s == parsed.database]
+    return names
 
 
-def schemas(url: str) -> list[str]:
-    """The schemas a user may browse (a MySQL server's databases), system ones left out."""
-    _, dialect = parse(url)
-    with connect(url) as connection:
-        return sorted(_schema_names(sqlalchemy.inspect(connection), dialect))
+def schemas(url: str, name: str | None = None) -> list[str]:
+    """The schemas a user may browse, system ones left out."""
+    parsed, dialect = parse(url)
+    with connect(url, name) as connection:
+        return sorted(_schema_names(sqlalchemy.inspect(connection), dialect, parsed))
 
 
-def tables(url: str, schema: str | None = None) -> list[TableInfo]:
+def tables(url: str, schema: str | None = None, name: str | None = None) -> list[TableInfo]:
     """The tables (and views) of one schema, or of every schema, with row estimates."""
-    _, dialect = parse(url)
+    parsed, dialect = parse(url)
     hidden = app_table_names()
     found = []
-    with connect(url) as connection:
+    with connect(url, name) as connection:
         inspector = sqlalchemy.inspect(connection)
-        names = _schema_names(inspector, dialect)
+        names = _schema_names(inspector, dialect, parsed)
         if schema is not None:
             # A schema that is not there lists nothing, rather than a driver's error.
             names = [schema] if schema in names else []
@@ -192,11 +278,14 @@ def tables(url: str, schema: str | None = None) -> list[TableInfo]:
 
 
 class _Ops:
-    """Identifiers in ANSI double quotes, which Snowflake reads too (MySQL and MariaDB
-    profiling cursors are set to ANSI_QUOTES: dialects/mysql.py)."""
+    """Identifiers quoted as the database reads them: in ANSI double quotes, or in
+    backquotes on MySQL and MariaDB (so no session needs its SQL mode changed)."""
+
+    def __init__(self, quote: str):
+        self.quote = quote
 
     def quote_name(self, name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
+        return self.quote + name.replace(self.quote, self.quote * 2) + self.quote
 
 
 class Session:
@@ -205,25 +294,22 @@ class Session:
     the statement timeout), `settings_dict["NAME"]` and `alias`. A failing statement
     raises ConnectionFailed, readable and without credentials."""
 
-    def __init__(self, url: str, alias: str):
+    def __init__(self, url: str, alias: str, name: str | None = None):
         parsed, dialect = parse(url)
         engine = _engine(url)
-        self.url, self.alias, self.vendor = url, alias, dialect.VENDOR
-        self.ops = _Ops()
+        self.url, self.alias, self.vendor, self.name = url, alias, dialect.VENDOR, name
+        self.ops = _Ops(getattr(dialect, "QUOTE", '"'))
         database = (parsed.database or "").removeprefix("file:")
         self.settings_dict = {"NAME": database}
         self._errors = engine.dialect.loaded_dbapi.Error
-        self._prepare = getattr(dialect, "prepare_cursor", None)
 
     @contextlib.contextmanager
     def cursor(self):
-        with connect(self.url) as connection:
+        with connect(self.url, self.name) as connection:
             cursor = connection.connection.cursor()
             try:
-                if self._prepare:
-                    self._prepare(cursor)
                 yield cursor
             except self._errors as exc:
-                raise failure(exc, self.url) from None
+                raise failure(exc, self.url, self.name) from None
             finally:
                 cursor.close()

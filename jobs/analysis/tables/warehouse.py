@@ -106,7 +106,7 @@ def connection_for(ref: TableRef):
     connection = _stored_connection(ref.database)
     if connection is None:
         raise external.ConnectionFailed("The connection to that database was removed.")
-    return external.Session(stored.url_of(connection), ref.database)
+    return external.Session(stored.url_of(connection), ref.database, connection.name)
 
 
 def savepoint(connection):
@@ -348,7 +348,7 @@ def _describe_sqlite(cursor, ref: TableRef) -> TableSchema:
 def _describe_inspected(session: external.Session, ref: TableRef) -> TableSchema:
     """A user's table as SQLAlchemy's inspector reads it, whatever the database."""
     schema = None if session.vendor == "sqlite" else ref.schema
-    with external.connect(session.url) as connection:
+    with external.connect(session.url, session.name) as connection:
         inspector = sqlalchemy.inspect(connection)
         found = inspector.get_columns(ref.table, schema=schema)
         primary = set(inspector.get_pk_constraint(ref.table, schema=schema)["constrained_columns"])

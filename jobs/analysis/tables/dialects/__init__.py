@@ -5,8 +5,10 @@ drivername), `SYSTEM_SCHEMAS` (never offered), `connect_args(timeout)` (how the 
 is opened read-only with a statement timeout, where the driver takes it),
 `begin(connection, timeout)` (what runs at the start of each session), and
 `row_estimates(connection, schema)` (table -> estimated rows, from the catalog, without
-counting), and optionally `prepare_cursor(cursor)` (what the profiling's own statements
-need first, such as ANSI quotes). A warehouse (Snowflake, BigQuery) is one more such
+counting), `SAFE_OPTIONS` (the URL options passed to the driver; any other is refused),
+and optionally `on_connect(dbapi_connection, timeout)` (run once per new connection),
+`QUOTE` (the identifier quote, `"` by default) and `SCHEMA_IS_DATABASE` (a URL sees only
+its own database's schema). A warehouse (Snowflake, BigQuery) is one more such
 module, with its SQLAlchemy dialect installed, listed in DIALECTS below.
 """
 

@@ -9,6 +9,13 @@ VENDOR = "postgresql"
 SCHEMES = {"postgres", "postgresql", "pgsql"}
 DRIVER = "postgresql+psycopg2"
 SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_toast"}
+# URL options passed to libpq: TLS mode and connection keep-alives. Never `options` (it
+# sets any setting, read-only mode included), nor files on the app's host (certificates,
+# service and password files).
+SAFE_OPTIONS = {
+    "sslmode", "application_name", "target_session_attrs", "gssencmode", "keepalives",
+    "keepalives_idle", "keepalives_interval", "keepalives_count",
+}  # fmt: skip
 
 
 def connect_args(timeout: float) -> dict:
