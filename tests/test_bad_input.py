@@ -189,3 +189,29 @@ def test_api_headers_and_query_strings(api):
         assert 400 <= response.status_code < 500, how
         assert response.json()["error"], how
     assert rows() == before
+
+
+# Issue 27.3 and 27.8: a connection URL whose options reach past its database, or whose
+# failure would show its login, is refused with a message naming what is wrong.
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("mysql://root@localhost/test?local_infile=1", "local_infile is not allowed"),
+        ("mariadb://root@localhost/test?init_command=DO+1", "init_command is not allowed"),
+        ("postgresql://postgres@127.0.0.1/x?options=-c%20default_transaction_read_only%3Doff",
+         "options is not allowed"),
+        ("sqlite:////tmp/nothing.db?mode=rwc", "mode is not allowed"),
+        ("mysql://nobody_here:secret-pw@localhost/nothing", "did not answer as expected"),
+    ],
+)  # fmt: skip
+def test_a_connection_url_reaching_past_its_database(admin_client, url, expected):
+    from jobs.models import Connection
+
+    response = admin_client.post(
+        "/admin/jobs/connection/add/", {"name": "bad", "url": url, "users": [], "groups": []}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200 and expected in page
+    assert "secret-pw" not in page and "nobody_here" not in page and "'@'" not in page
+    assert not Connection.objects.exists()
