@@ -43,14 +43,15 @@ def describe(profile: ColumnProfile, classification: Classification) -> str:
             AVERAGE: " Averaged (or compared), never summed.",
             SNAPSHOT: " A quantity at a moment: summed only within one period.",
         }.get(classification.aggregation, "")
-        span = f"from {readable(profile.min)} to {readable(profile.max)}"
+        span = (
+            f"{readable(profile.min)} on every row in the data"
+            if profile.min == profile.max
+            else f"from {readable(profile.min)} to {readable(profile.max)}"
+        )
         return f"{label}{in_unit}, {span}{missing}.{how}"
     if profile.foreign_key:
-        target = profile.foreign_key.rsplit(".", 1)
-        return (
-            f"{label}: refers to a row of {target[0]} (its {target[-1]}), one per row "
-            f"here{missing}."
-        )
+        table, _, key = profile.foreign_key.rpartition(".")
+        return f"{label}: refers to a row of {table.rpartition('.')[-1]} (its {key}){missing}."
     if profile.codes_for:
         return f"{label}, a code for each {humanize(profile.codes_for)}{missing}."
     if profile.unique:

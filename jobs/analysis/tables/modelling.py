@@ -110,8 +110,12 @@ def count_question(table: ProfiledTable) -> str:
     weather are there?"."""
     noun = humanize(table.schema.ref.table)
     last = noun.split()[-1] if noun else ""
-    plural = last.endswith("s") and not last.endswith(("ss", "us", "is"))
-    return f"How many {noun} are there?" if plural else f"How many rows of {noun} are there?"
+    if last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        return f"How many {noun} are there?"
+    if table.schema.primary_key:
+        # A table of things with a key (Artist, Customer): its rows are artists, customers.
+        return f"How many {plural(noun)} are there?"
+    return f"How many rows of {noun} are there?"
 
 
 def has_time(table: ProfiledTable) -> bool:
