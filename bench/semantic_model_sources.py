@@ -56,7 +56,8 @@ def main() -> None:
         env = os.environ | {"CHINOOK_FIXTURE": str(fixture), "STORE_MODELS": str(models)}
         run = subprocess.run(
             [str(ROOT / ".venv/bin/pytest"), "tests/kinds/test_semantic_model_store.py",
-             "-k", "modelled_for_cortex", "-s", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"],
+             "-k", "modelled_for_cortex", "-s", "-q", "-p", "no:randomly",
+             "-p", "no:cacheprovider"],
             cwd=ROOT, env=env, capture_output=True, text=True,
         )  # fmt: skip
         figures = {}
