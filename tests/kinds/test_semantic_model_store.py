@@ -188,3 +188,27 @@ def test_the_mariadb_model_from_many_threads_matches_a_serial_run(user, rows):
         assert job.status == Job.Status.SUCCEEDED, job.error
     threaded = [yaml.safe_load(job.result["yaml"]) for job in jobs]
     assert all(model == serial[0] for model in serial + threaded)
+
+
+def test_the_job_page_highlights_the_yaml_and_draws_the_tables(user, alice_client, sqlite_store):
+    url, schema = sqlite_store
+    connection = connections.add("store page", url, users=[user])
+    keys = [f"{connection.key}:{schema}.{table}" for table in store.NAMES]
+    model, job = modelled(user, {"tables": keys})
+
+    page = alice_client.get(job.get_absolute_url()).content.decode()
+    result = page[page.index('<div class="result">') :]
+
+    # Highlighted on the server, in classes a static style sheet colours; no inline style
+    # or script anywhere in the result.
+    assert '<pre class="yaml highlight" id="model-yaml"><code><span class="' in result
+    assert "style=" not in result and "<script>" not in result and "onclick" not in result
+    assert "/static/css/semantic_model.css" in result and "/static/js/semantic_model.js" in result
+    assert 'data-copy="#model-yaml" hidden>Copy YAML</button>' in result
+    assert f"/jobs/{job.pk}/download/yaml" in result or "download" in result
+    # The diagram: a box per table, an arrow per relationship, all pointing right.
+    svg = result[result.index("<svg") : result.index("</svg>")]
+    assert svg.count('class="table-box"') == len(model["tables"]) == 11
+    assert svg.count('class="link"') == len(model["relationships"]) == 10
+    assert "<title>invoice_line_to_track: track_id → track_id</title>" in svg
+    assert "PK track_id" in svg and "FK support_rep_id" in svg
