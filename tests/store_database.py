@@ -264,7 +264,7 @@ def figures(model: dict, result: dict) -> dict:
     queries = model.get("verified_queries", [])
     functions = set()
     for sql in statements + [q["sql"] for q in queries]:
-        functions |= set(expressions.unknown_functions(expressions.parse(sql)))
+        functions |= set(expressions.unknown_functions(expressions.parse(sql), sql))
     return {
         "relationships_right": len(found & truth),
         "relationships_found": len(found),

@@ -156,6 +156,12 @@ def test_an_expression_no_source_can_run_is_left_out_with_its_reason():
     ]
     check = validating.run_statement(None, "t.q", "SELECT DATE_FORMAT(d, '%Y') FROM t")
     assert not check.ok and "DATE_FORMAT is not a Snowflake function" in check.detail
+    # Read by sqlglot into Snowflake's own functions, but not Snowflake's to call.
+    for written in ("STR_TO_DATE(d, '%Y')", "GROUP_CONCAT(d)", "IIF(d > 1, 1, 0)"):
+        assert expressions.snowflake_problems(f"SELECT {written} FROM t"), written
+    # Snowflake's own, and a name inside a string, pass.
+    for written in ("IFNULL(d, 0)", "SUBSTR(d, 1, 2)", "DATE_TRUNC('MONTH', d)", "'IIF(' || d"):
+        assert expressions.snowflake_problems(f"SELECT {written} FROM t") == [], written
 
 
 @pytest.mark.django_db(transaction=True)

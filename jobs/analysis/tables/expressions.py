@@ -120,10 +120,23 @@ def parse(sql: str) -> exp.Expression:
     return sqlglot.parse_one(sql, read=SNOWFLAKE)
 
 
-def unknown_functions(tree: exp.Expression) -> list[str]:
-    """Functions that sqlglot's Snowflake dialect does not know: another database's
-    (STRFTIME, DATE_FORMAT) or made up."""
-    return sorted({node.name.upper() for node in tree.find_all(exp.Anonymous)})
+# Other databases' functions that sqlglot reads, as Snowflake, into one of its own (so
+# the tree alone does not show them): SQLite's, MySQL's, PostgreSQL's and others'.
+FOREIGN_FUNCTIONS = {
+    "STRFTIME", "JULIANDAY", "DATETIME", "STR_TO_DATE", "STR_TO_TIME", "DATE_FORMAT",
+    "GROUP_CONCAT", "STRING_AGG", "TIMESTAMP_TRUNC", "IIF", "ISNULL", "JSON_EXTRACT",
+    "UNIX_TIMESTAMP", "FROM_UNIXTIME", "GENERATE_SERIES", "AGE", "INSTR",
+}  # fmt: skip
+CALLED = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+LITERALS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
+
+
+def unknown_functions(tree: exp.Expression, sql: str = "") -> list[str]:
+    """Functions Snowflake does not have: those sqlglot's Snowflake dialect does not know
+    (another database's, or made up), and other databases' it reads into its own."""
+    unknown = {node.name.upper() for node in tree.find_all(exp.Anonymous)}
+    called = {name.upper() for name in CALLED.findall(LITERALS.sub("''", sql))}
+    return sorted(unknown | (called & FOREIGN_FUNCTIONS))
 
 
 def snowflake_problems(sql: str) -> list[str]:
@@ -132,7 +145,7 @@ def snowflake_problems(sql: str) -> list[str]:
         tree = parse(sql)
     except SqlglotError as exc:
         return [f"does not parse as Snowflake SQL ({_first_line(exc)})"]
-    return [f"{name} is not a Snowflake function" for name in unknown_functions(tree)]
+    return [f"{name} is not a Snowflake function" for name in unknown_functions(tree, sql)]
 
 
 def render(sql: str, vendor: str) -> str:

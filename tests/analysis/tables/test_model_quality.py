@@ -188,3 +188,13 @@ def test_every_metric_filter_and_query_runs_with_logical_names_resolved(countrie
         table = model["tables"][0]
         kept = len(table["metrics"]) + len(table["filters"]) + len(model["verified_queries"])
         assert len(logical) == kept
+
+
+def test_every_expression_is_snowflake_sql(countries, weather):
+    from jobs.analysis.tables import validating
+
+    for model, job in (countries, weather):
+        assert validating.model_problems(model) == []
+        assert job.result["dropped"] == [], job.result["dropped"]
+        trend = [q for q in model["verified_queries"] if "DATE_TRUNC('MONTH'" in q["sql"]]
+        assert trend or model is countries[0]
