@@ -611,9 +611,12 @@ def build_model(
         model["relationships"] = relationships
     queries = [query for table in picked for query in propose_verified_queries(connection, table)]
     queries = balanced(queries + propose_join_queries(tables, relationships))
-    for index, query in enumerate(queries):
+    # The first question a user is shown: one that says something of the business (a
+    # measure by a category), rather than a count of rows, where there is one.
+    onboarding = next((q for q in queries if not row_count_question(q)), None)
+    for query in queries:
         query["verified_by"] = "semantic-model job (checked by running it; review before use)"
-        query["use_as_onboarding_question"] = index == 0
+        query["use_as_onboarding_question"] = query is (onboarding or queries[0])
     model["verified_queries"] = queries
     return model
 
