@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from jobs.analysis.texts import comparing
 from jobs.analysis.texts.sentences import Span, is_heading, sentences, tokens
 from jobs.analysis.texts.structure import is_rule, is_table_row
 from jobs.analysis.texts.vocabulary import expand, stem
@@ -400,6 +401,10 @@ def answer(question: str, text: str, limit: int = 3, title: str = "", phrases=No
     for index, part in enumerate(parts(question)):
         asked = read_question(part, phrases if index == 0 else None)
         items = answers(asked, text, limit, title, found)
+        # An answer computed from a table comes first: it is what the part asks for.
+        best = items[0]["score"] if items else 1.0
+        made = [{**item, "score": round(best + 1.0, 4)} for item in comparing.computed(part, text)]
+        items = made + [i for i in items if all(i["start"] != m["start"] for m in made)]
         per_part.append([{**item, "part": index} for item in items])
     merged: list[dict] = []
     for rank in range(limit):
