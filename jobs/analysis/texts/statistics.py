@@ -48,7 +48,8 @@ MODEL_LINES = [
 MODEL_VALUE = re.compile(
     r"(?P<label>"
     + "|".join(f"(?:{pattern})" for _, pattern in sorted(MODEL_LINES, key=lambda x: -len(x[1])))
-    + rf")\s*[:=]\s*(?P<value>{NUMBER})",
+    # "Cond. No." is printed without a colon.
+    + rf")(?:\s*[:=]\s*|(?<=No\.)\s+)(?P<value>{NUMBER})",
     re.IGNORECASE,
 )
 P_VALUE = re.compile(

@@ -1,0 +1,66 @@
+"""Answers computed from a coefficient table: superlatives and significance verdicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jobs.analysis.texts import answering, comparing
+
+OPEN = Path(__file__).parent / "quality" / "open"
+LONGLEY = (OPEN / "longley_ols.txt").read_text(encoding="utf-8")
+STACKLOSS = (OPEN / "stackloss_ols.txt").read_text(encoding="utf-8")
+
+
+def test_the_largest_effect_is_the_largest_test_statistic_without_the_constant():
+    (found,) = comparing.computed("Which variable has the largest effect on TOTEMP?", LONGLEY)
+
+    # ARMED's |t| of 4.822 beats UNEMP's 4.136 and the constant's 3.911 is left out.
+    assert found["direct"].startswith("ARMED has the largest")
+    assert LONGLEY[found["start"] : found["end"]] == found["quote"]
+
+
+def test_the_largest_coefficient_is_compared_by_its_value():
+    (found,) = comparing.computed("Which variable has the largest coefficient?", STACKLOSS)
+
+    assert found["direct"].startswith("WATERTEMP")
+
+
+def test_the_smallest_effect():
+    (found,) = comparing.computed("Which variable has the smallest effect?", LONGLEY)
+
+    assert found["direct"].startswith("GNPDEFL")
+
+
+def test_significance_is_answered_from_p_and_the_stated_level():
+    (no,) = comparing.computed("Is ACIDCONC significant at the 5% level?", STACKLOSS)
+    (yes,) = comparing.computed("Is WATERTEMP significant?", STACKLOSS)
+    (strict,) = comparing.computed("Is WATERTEMP significant at the 0.1% level?", STACKLOSS)
+
+    assert no["direct"].startswith("No:") and "0.344" in no["direct"]
+    assert yes["direct"].startswith("Yes:") and "0.003" in yes["direct"]
+    assert strict["direct"].startswith("No:")
+
+
+def test_nothing_is_computed_without_a_table_or_a_comparison():
+    assert comparing.computed("Which variable has the largest effect?", "No table here.") == []
+    assert comparing.computed("What is the coefficient of GNP?", LONGLEY) == []
+
+
+def test_the_computed_answer_comes_first():
+    found = answering.answer("Is GNP a significant predictor of TOTEMP?", LONGLEY)
+
+    assert found[0]["direct"].startswith("No: GNP is not significant")
+
+
+def test_label_value_pairs_of_a_two_column_line_are_answers_of_their_own():
+    found = answering.answer("What is the Durbin-Watson statistic?", LONGLEY)
+
+    assert found[0]["kind"] == "field"
+    assert " ".join(found[0]["quote"].split()) == "Durbin-Watson: 2.559"
+    assert LONGLEY[found[0]["start"] : found[0]["end"]] == found[0]["quote"]
+
+
+def test_numbers_keep_scientific_notation_and_drop_trailing_commas():
+    numbers = answering.NUMBER.findall("p 5.807e-224, about 10, 6.8 and 30,000 and v1.11.1")
+
+    assert numbers == ["5.807e-224", "10", "6.8", "30,000", "v1.11.1"]
