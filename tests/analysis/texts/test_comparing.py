@@ -64,3 +64,26 @@ def test_numbers_keep_scientific_notation_and_drop_trailing_commas():
     numbers = answering.NUMBER.findall("p 5.807e-224, about 10, 6.8 and 30,000 and v1.11.1")
 
     assert numbers == ["5.807e-224", "10", "6.8", "30,000", "v1.11.1"]
+
+
+RESULTS = """Results by area
+
+| Area | Voters | Turnout % | Share % |
+| --- | --- | --- | --- |
+| North | 12,400 | 61.2 | 48.5 |
+| South | 9,870 | 58.9 | 51.3 |
+| East | 15,020 | 66.0 | 44.1 |
+
+The count ended at midnight.
+"""
+
+
+def test_a_superlative_over_a_table_names_the_row_and_its_value():
+    (share,) = comparing.computed("Which area had the highest share?", RESULTS)
+    (turnout,) = comparing.computed("Which area had the lowest turnout?", RESULTS)
+    (voters,) = comparing.computed("Which area has the most voters?", RESULTS)
+
+    assert share["direct"] == "South has the highest Share % (51.3)."
+    assert turnout["direct"] == "South has the lowest Turnout % (58.9)."
+    assert voters["direct"] == "East has the highest Voters (15,020)."
+    assert RESULTS[share["start"] : share["end"]] == share["quote"]
