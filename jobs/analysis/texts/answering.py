@@ -69,7 +69,9 @@ STATISTIC = re.compile(
 # A person named as papers and data descriptions name them: "Dr. W. Nick Street", "R.A. Fisher".
 PERSON = re.compile(r"\b(?:Dr|Prof|Mr|Ms|Mrs)\.\s|\b[A-Z]\.\s?(?:[A-Z]\.\s?)?[A-Z][a-z]+")
 WHO = re.compile(
-    r"^\s*(?:who|by whom)\b|\bwho (?:created|donated|wrote|made|collected|designed)", re.I
+    r"^\s*(?:who|by whom)\b|\bwho (?:created|donated|wrote|made|collected|designed)"
+    r"|\b(?:authors?|creators?|written by|maintainers?)\b",
+    re.I,
 )
 DATE = re.compile(
     r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?:January|February|March|April|May|June|July|August|"
@@ -162,6 +164,10 @@ def passages(text: str) -> list[tuple[Span, str, str]]:
         heading = is_heading(span.text) and not ITEM.match(span.text)
         pairs = [] if in_references else fields(span)
         if not row and heading and not NUMBER.search(span.text) and not pairs:
+            if NAME_LINE.match(span.text.strip("#* \n")) and not in_references:
+                # A line that is only a person's name, under a title: an author.
+                found.append((span, "name", section))
+                continue
             in_references = bool(REFERENCES.match(span.text))
             section = span.text.strip("#* \n")
             continue
@@ -230,6 +236,8 @@ ABOUT_LITERATURE = re.compile(
     r"\b(?:paper|article|cite[sd]?|reference|publication|published|journal|wrote|written)\b",
     re.IGNORECASE,
 )
+# A line that is only a person's name: "Joey Hess", "Thomas Leonard", "R. A. Fisher".
+NAME_LINE = re.compile(r"^(?:[A-Z][a-z]+|[A-Z]\.)(?:[ ](?:[A-Z][a-z]+|[A-Z]\.)){1,3}$")
 # A list item, which states a fact however short ("- Donor: Michael Marshall").
 ITEM = re.compile(r"^[-*•]\s+\S")
 
@@ -317,6 +325,9 @@ def score(
         return 0.0
     if kind == "reference" and not ABOUT_LITERATURE.search(question.text):
         return 0.0
+    # A name on a line of its own answers "who" only.
+    if kind == "name" and not WHO.search(question.text):
+        return 0.0
     if kind == "list":
         if "how_many" in question.forms and not question.forms & {"which", "what"}:
             return 0.0
@@ -335,7 +346,7 @@ def score(
         bonus += 0.25 * min(len(STATISTIC.findall(span.text)), 4)
     if "which" in question.forms and PROPER_NAME.search(span.text):
         bonus += 0.3
-    if WHO.search(question.text) and PERSON.search(span.text):
+    if WHO.search(question.text) and (PERSON.search(span.text) or kind == "name"):
         bonus += 1.0
     if "when" in question.forms and DATE.search(span.text):
         bonus += 1.0

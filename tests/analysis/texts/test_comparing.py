@@ -87,3 +87,13 @@ def test_a_superlative_over_a_table_names_the_row_and_its_value():
     assert turnout["direct"] == "South has the lowest Turnout % (58.9)."
     assert voters["direct"] == "East has the highest Voters (15,020)."
     assert RESULTS[share["start"] : share["end"]] == share["quote"]
+
+
+def test_a_name_on_a_line_of_its_own_answers_who_wrote_it():
+    text = "# A Guide to Pools\n\n### Ada Lovelace\n\n### Alan Turing\n\nPools run jobs.\n"
+
+    found = answering.answer("Who are the authors of the guide to pools?", text, limit=3)
+    other = answering.answer("What do pools run?", text, limit=3)
+
+    assert {item["quote"] for item in found[:2]} == {"### Ada Lovelace", "### Alan Turing"}
+    assert all(item["kind"] != "name" for item in other)
