@@ -144,9 +144,12 @@ def themes(
         phrase, titles = item
         return (-len(titles), -len(query_tokens.intersection(tokens(phrase))), phrase)
 
-    # The question's own phrases occur everywhere by design: they are not findings.
+    # The question's own phrases occur everywhere by design: they are not findings; nor is
+    # a single word that any text uses ("type", "common").
     asked = {phrase.lower() for phrase in phrases}
-    candidates = sorted(((p, t) for p, t in found.items() if p not in asked), key=weight)
+    candidates = sorted(
+        ((p, t) for p, t in found.items() if p not in asked and not _generic(p)), key=weight
+    )
     chosen = [item for item in candidates if len(item[1]) >= 2] or candidates[:3]
     results = []
     texts = dict(documents)
@@ -175,6 +178,22 @@ def themes(
 
 
 NOT_FOUND = "Not found in these documents"
+
+
+# Words any document uses whatever it is about: as a theme alone they say nothing.
+GENERIC_THEMES = frozenset(
+    [
+        *("type", "types", "common", "case", "cases", "part", "way", "set", "result"),
+        *("results", "following", "see", "new", "general", "other", "first", "second"),
+        *("value", "values", "number", "use", "used", "example", "examples", "file"),
+        *("files", "data", "information", "note", "default", "time", "name", "names"),
+    ]
+)
+
+
+def _generic(phrase: str) -> bool:
+    words = phrase.split()
+    return len(words) == 1 and words[0] in GENERIC_THEMES
 
 
 def executive_summary(question: str, analyses: list[dict], themes: list[dict]) -> str:
