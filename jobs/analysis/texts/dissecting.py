@@ -333,4 +333,12 @@ def analyse(
         if not value
     ]
     result["unsupported"] = unsupported
+    # How many of each a page shows, so that a long list can be folded with its count.
+    result["counts"] = {
+        "sections": len(sections),
+        "methods": len(methods),
+        "limitations": len(limitations),
+        "anchors": len(anchors),
+        **{f"key_results.{key}": len(items) for key, items in key_results.items()},
+    }
     return result

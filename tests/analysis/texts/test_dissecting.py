@@ -168,3 +168,6 @@ def test_diagnostics_are_model_statistics_not_coefficients():
     assert statistics["condition_number"] == "4.86e+09"
     assert statistics["durbin_watson"] == "2.559"
     assert statistics["f_p_value"] == "4.98e-10"
+    # The counts a page folds long lists with.
+    assert result["counts"]["key_results.coefficients"] == 7
+    assert result["counts"]["sections"] == len(result["sections"])
