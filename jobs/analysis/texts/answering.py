@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 import re
+import sys
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 
 from jobs.analysis.texts import comparing
 from jobs.analysis.texts.sentences import Span, is_heading, sentences, tokens
@@ -286,10 +288,44 @@ def lists(text: str) -> list[tuple[Span, str, str]]:
 
 # Every part of a question, and both the weighing and the scoring, read each passage's
 # stems: stemming a long document's passages once instead of four times is most of the
-# time an answer takes.
-@lru_cache(maxsize=200_000)
+# time an answer takes. The job threads of a worker share the cache, so it is locked, and
+# bounded by the bytes it holds rather than by a count of passages, whose length has no
+# bound (a count of 200,000 passages could hold a few hundred megabytes).
+STEMS_CACHE_BYTES = 64 * 1024 * 1024
+_STEMS: OrderedDict[str, frozenset[str]] = OrderedDict()
+_STEMS_LOCK = threading.Lock()
+_stems_bytes = 0
+
+
+def _cost(text: str, words: frozenset[str]) -> int:
+    """About what an entry holds: its text, and its set of short strings."""
+    return sys.getsizeof(text) + 100 * len(words) + 200
+
+
 def stems_of(text: str) -> frozenset[str]:
-    return frozenset(stem(tokens(text)))
+    global _stems_bytes
+    with _STEMS_LOCK:
+        found = _STEMS.get(text)
+        if found is not None:
+            _STEMS.move_to_end(text)
+            return found
+    found = frozenset(stem(tokens(text)))
+    cost = _cost(text, found)
+    if cost > STEMS_CACHE_BYTES // 16:
+        return found  # one huge passage would push out everything else
+    with _STEMS_LOCK:
+        if text not in _STEMS:
+            _STEMS[text] = found
+            _stems_bytes += cost
+            while _stems_bytes > STEMS_CACHE_BYTES and _STEMS:
+                old_text, old_words = _STEMS.popitem(last=False)
+                _stems_bytes -= _cost(old_text, old_words)
+    return found
+
+
+def stems_cache_bytes() -> int:
+    with _STEMS_LOCK:
+        return _stems_bytes
 
 
 def score(

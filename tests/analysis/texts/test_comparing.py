@@ -97,3 +97,17 @@ def test_a_name_on_a_line_of_its_own_answers_who_wrote_it():
 
     assert {item["quote"] for item in found[:2]} == {"### Ada Lovelace", "### Alan Turing"}
     assert all(item["kind"] != "name" for item in other)
+
+
+def test_the_stems_cache_is_bounded_in_bytes_and_safe_across_threads(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(answering, "STEMS_CACHE_BYTES", 200_000)
+    texts = [f"Passage {i} about pools, links and depth {i % 7}." for i in range(3000)]
+    serial = [answering.stems_of(text) for text in texts]
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        threaded = list(pool.map(answering.stems_of, texts * 3))
+
+    assert threaded == serial * 3
+    assert 0 < answering.stems_cache_bytes() <= 200_000
