@@ -227,7 +227,9 @@ SUMMARY_PROMPT = (
 )
 SYNTHESIS_PROMPT = (
     "You write the executive summary of a literature review in Markdown, at most 250 words. "
-    "Answer the question first, then what else the passages show. " + citing.INSTRUCTIONS
+    "Open with the direct answer, the value or the name asked for, in a sentence of its own "
+    "citing the passage it comes from; answer each part of the question, or say a part is "
+    "not found in these documents. Then what else the passages show. " + citing.INSTRUCTIONS
 )
 
 

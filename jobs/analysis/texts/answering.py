@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import math
 import re
+import sys
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 
+from jobs.analysis.texts import comparing
 from jobs.analysis.texts.sentences import Span, is_heading, sentences, tokens
 from jobs.analysis.texts.structure import is_rule, is_table_row
 from jobs.analysis.texts.vocabulary import expand, stem
@@ -40,12 +43,26 @@ FORMS = {
         r"\bin which year\b",
         re.IGNORECASE,
     ),
+    # "What buffer size…", "Which port…", "What nice value…": a quantity asked by its name.
+    "measure": re.compile(
+        r"\b(?:what|which)\s+(?:[\w-]+\s+){0,2}?(?:size|version|port|weight|priority|"
+        r"value|number|count|year|date|ratio|rate|length|depth|limit|level|statistic|"
+        r"r-squared|percentage|amount|score|threshold|timeout|duration|uid|gid|code)s?\b",
+        re.IGNORECASE,
+    ),
     "yes_no": re.compile(
         r"^\s*(?:is|are|does|do|did|can|was|were|has|have)\b|,\s*(?:and )?(?:is|are|does)\b",
         re.IGNORECASE,
     ),
 }
-NUMBER = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?%?(?![\w])|(?<![\w.])\.\d+\b")
+# A number as written: thousands separated by commas ("30,000", never "10,"), decimals,
+# scientific notation kept whole ("4.86e+09", "5.807e-224"), a percent sign.
+# Versions keep their parts ("v1.11.1", "2.8.8").
+NUMBER = re.compile(
+    r"(?<![\w.])v?\d+(?:\.\d+){2,}(?![\w])"
+    r"|(?<![\w.])[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?%?(?![\w])"
+    r"|(?<![\w.])\.\d+\b"
+)
 # Marks of an estimate: decimals, intervals, p-values, test statistics, ratios.
 STATISTIC = re.compile(
     r"\d+\.\d+|\d+\s?%|\bCI\b|\bp\s*[<=>]|\bP>\|[zt]\||\b(?:HR|OR|RR|SE|coef)\b|\bratio\b",
@@ -54,7 +71,9 @@ STATISTIC = re.compile(
 # A person named as papers and data descriptions name them: "Dr. W. Nick Street", "R.A. Fisher".
 PERSON = re.compile(r"\b(?:Dr|Prof|Mr|Ms|Mrs)\.\s|\b[A-Z]\.\s?(?:[A-Z]\.\s?)?[A-Z][a-z]+")
 WHO = re.compile(
-    r"^\s*(?:who|by whom)\b|\bwho (?:created|donated|wrote|made|collected|designed)", re.I
+    r"^\s*(?:who|by whom)\b|\bwho (?:created|donated|wrote|made|collected|designed)"
+    r"|\b(?:authors?|creators?|written by|maintainers?)\b",
+    re.I,
 )
 DATE = re.compile(
     r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?:January|February|March|April|May|June|July|August|"
@@ -90,10 +109,13 @@ class Question:
     # Stems of what is counted or measured, which weigh double: the word after "how many"
     # says which of a document's numbers is meant.
     counted: tuple[str, ...] = ()
+    # Stems of the names, codes and figures the question asks about ("PRIORITY_LOW",
+    # "os.availableParallelism()", "1970"): the passage that names them is about them.
+    entities: tuple[str, ...] = ()
 
     @property
     def wants_numbers(self) -> bool:
-        return bool(self.forms & {"how_many", "effect", "when"}) or bool(
+        return bool(self.forms & {"how_many", "effect", "when", "measure"}) or bool(
             VALUE_WORDS.search(self.text)
         )
 
@@ -108,7 +130,10 @@ def read_question(question: str, phrases: list[str] | None = None) -> Question:
     # found by the names in a passage, not by words).
     implied = [word for form, words in IMPLIED.items() if form in forms for word in words]
     expansion = tuple(dict.fromkeys([*expand(list(stems)), *implied]))
-    return Question(question, forms or frozenset({"what"}), stems, expansion, counted)
+    _, named = question_terms(question)
+    return Question(
+        question, forms or frozenset({"what"}), stems, expansion, counted, tuple(sorted(named))
+    )
 
 
 IMPLIED = {"when": stem(["date", "year"])}
@@ -126,22 +151,35 @@ CELLS = re.compile(r"\s{2,}|\t|\s*\|\s*")
 
 def passages(text: str) -> list[tuple[Span, str, str]]:
     """The spans that may answer, each with its kind and context: sentences and list items
-    ("sentence"), table rows ("row", with the table's header row as context, since a row
-    of figures means what its columns are called); headings and rules never answer."""
+    ("sentence", a short one with its section's heading as context: "Added in: v19.4.0"
+    under "os.availableParallelism()" means what the heading names), table rows ("row",
+    with the table's header row as context, since a row of figures means what its columns
+    are called), and "Label: value" or "Label - value" pairs ("field", each pair of a line
+    that holds several); headings and rules never answer."""
     found = []
-    header, last_end = "", -1
+    header, last_end, section = "", -1, ""
     in_references = False
     for span in sentences(text):
         if is_rule(span.text):
             continue
         row = is_table_row(span.text)
         heading = is_heading(span.text) and not ITEM.match(span.text)
-        if not row and heading and not NUMBER.search(span.text):
+        pairs = [] if in_references else fields(span)
+        if not row and heading and not NUMBER.search(span.text) and not pairs:
+            if NAME_LINE.match(span.text.strip("#* \n")) and not in_references:
+                # A line that is only a person's name, under a title: an author.
+                found.append((span, "name", section))
+                continue
             in_references = bool(REFERENCES.match(span.text))
+            section = span.text.strip("#* \n")
             continue
         if in_references:
             found.append((span, "reference", ""))
             continue
+        if pairs and (row or heading or len(pairs) > 1 or FIELD_LINE.match(span.text)):
+            found.extend((pair, "field", section) for pair in pairs)
+            if len(pairs) > 1 or not row:
+                continue
         if row:
             # A blank line ends a table, and its header with it.
             if last_end < 0 or re.search(r"\n[ \t]*\n", text[last_end : span.start]):
@@ -159,8 +197,36 @@ def passages(text: str) -> list[tuple[Span, str, str]]:
             or not is_heading(span.text.lstrip("-*• "))
             or NUMBER.search(span.text)
         ):
-            found.append((span, "sentence", ""))
+            short = len(span.text.split()) < SHORT_WORDS
+            found.append((span, "sentence", section if short else ""))
     return found + lists(text)
+
+
+# A passage this short is read with its section's heading.
+SHORT_WORDS = 12
+# "Label: value" and "Label - value": a label of a few words, then its value. Lines of a
+# regression summary hold two side by side ("R-squared:   0.995   Df Model:   6").
+FIELD = re.compile(
+    r"(?P<label>[A-Za-z(][\w.()'/%² -]{0,40}?[\w.)%²])"
+    r"(?:\s*:[ \t]+|[ \t]+[-–][ \t]+)"
+    r"(?P<value>[^\s:][^:\n]*?)(?=[ \t]{2,}[A-Za-z(][\w.()'/%² -]{0,40}?\s*:[ \t]|[ \t]*$)"
+)
+FIELD_LINE = re.compile(r"^[-*•]?\s*[A-Za-z(][\w.()'/%² -]{0,40}?[ \t]+[-–][ \t]+\S")
+
+
+def fields(span: Span) -> list[Span]:
+    """The "Label: value" or "Label - value" pairs of one line, each as its own span."""
+    if "\n" in span.text.strip() or len(span.text) > 200:
+        return []
+    found = []
+    for match in FIELD.finditer(span.text):
+        label, value = match.group("label").strip(), match.group("value").strip()
+        if not value or len(label.split()) > 6 or len(value.split()) > 8:
+            continue
+        start = span.start + match.start("label")
+        found.append(Span(span.text[match.start("label") : match.end("value")], start,
+                          start + match.end("value") - match.start("label")))  # fmt: skip
+    return found
 
 
 REFERENCES = re.compile(
@@ -172,6 +238,8 @@ ABOUT_LITERATURE = re.compile(
     r"\b(?:paper|article|cite[sd]?|reference|publication|published|journal|wrote|written)\b",
     re.IGNORECASE,
 )
+# A line that is only a person's name: "Joey Hess", "Thomas Leonard", "R. A. Fisher".
+NAME_LINE = re.compile(r"^(?:[A-Z][a-z]+|[A-Z]\.)(?:[ ](?:[A-Z][a-z]+|[A-Z]\.)){1,3}$")
 # A list item, which states a fact however short ("- Donor: Michael Marshall").
 ITEM = re.compile(r"^[-*•]\s+\S")
 
@@ -220,10 +288,44 @@ def lists(text: str) -> list[tuple[Span, str, str]]:
 
 # Every part of a question, and both the weighing and the scoring, read each passage's
 # stems: stemming a long document's passages once instead of four times is most of the
-# time an answer takes.
-@lru_cache(maxsize=200_000)
+# time an answer takes. The job threads of a worker share the cache, so it is locked, and
+# bounded by the bytes it holds rather than by a count of passages, whose length has no
+# bound (a count of 200,000 passages could hold a few hundred megabytes).
+STEMS_CACHE_BYTES = 64 * 1024 * 1024
+_STEMS: OrderedDict[str, frozenset[str]] = OrderedDict()
+_STEMS_LOCK = threading.Lock()
+_stems_bytes = 0
+
+
+def _cost(text: str, words: frozenset[str]) -> int:
+    """About what an entry holds: its text, and its set of short strings."""
+    return sys.getsizeof(text) + 100 * len(words) + 200
+
+
 def stems_of(text: str) -> frozenset[str]:
-    return frozenset(stem(tokens(text)))
+    global _stems_bytes
+    with _STEMS_LOCK:
+        found = _STEMS.get(text)
+        if found is not None:
+            _STEMS.move_to_end(text)
+            return found
+    found = frozenset(stem(tokens(text)))
+    cost = _cost(text, found)
+    if cost > STEMS_CACHE_BYTES // 16:
+        return found  # one huge passage would push out everything else
+    with _STEMS_LOCK:
+        if text not in _STEMS:
+            _STEMS[text] = found
+            _stems_bytes += cost
+            while _stems_bytes > STEMS_CACHE_BYTES and _STEMS:
+                old_text, old_words = _STEMS.popitem(last=False)
+                _stems_bytes -= _cost(old_text, old_words)
+    return found
+
+
+def stems_cache_bytes() -> int:
+    with _STEMS_LOCK:
+        return _stems_bytes
 
 
 def score(
@@ -245,12 +347,22 @@ def score(
         for word in words.intersection(question.expansion) - set(question.stems)
     )
     counted = sum(weight.get(word, 1.0) for word in words.intersection(question.counted))
-    relevance = own + 0.5 * other + counted
+    named = sum(weight.get(word, 1.0) for word in words.intersection(question.entities))
+    relevance = own + 0.5 * other + counted + named
     if relevance == 0:
         return 0.0
-    if kind == "row" and not question.wants_numbers:
+    # A row answers a question that asks for no number only by naming what it asks about
+    # in its own cells ("SIGKILL"), not through its header.
+    if (
+        kind == "row"
+        and not question.wants_numbers
+        and not (stems_of(span.text).intersection(question.stems) and len(span.text.split()) >= 4)
+    ):
         return 0.0
     if kind == "reference" and not ABOUT_LITERATURE.search(question.text):
+        return 0.0
+    # A name on a line of its own answers "who" only.
+    if kind == "name" and not WHO.search(question.text):
         return 0.0
     if kind == "list":
         if "how_many" in question.forms and not question.forms & {"which", "what"}:
@@ -270,7 +382,7 @@ def score(
         bonus += 0.25 * min(len(STATISTIC.findall(span.text)), 4)
     if "which" in question.forms and PROPER_NAME.search(span.text):
         bonus += 0.3
-    if WHO.search(question.text) and PERSON.search(span.text):
+    if WHO.search(question.text) and (PERSON.search(span.text) or kind == "name"):
         bonus += 1.0
     if "when" in question.forms and DATE.search(span.text):
         bonus += 1.0
@@ -306,11 +418,16 @@ def rarity(
 # Where a question asks a second thing: "How many samples are there, and is it binary?"
 PARTS = re.compile(
     r"(?:,|;)\s*(?:and\s+)?(?=(?:is|are|does|do|what|which|who|how|where|when|in what)\b)"
-    r"|\s+and\s+(?=(?:what|which|who|how|where|when|by whom)\b)"
+    r"|\s+and\s+(?=(?:what|which|who|how|where|when|by whom|the|its|their)\b)"
+    r"|,\s*(?:and\s+)?(?=(?:its|their|with its)\b)"
     r"|,\s*(?:and\s+)?(?=by whom\b)"
     r"|\?\s+(?=\S)",
     re.IGNORECASE,
 )
+
+
+# "…, and its p-value": a part about what the part before it names.
+REFERS_BACK = re.compile(r"^(?:and\s+)?(?:with\s+)?(?:its|their|the)\b", re.IGNORECASE)
 
 
 def parts(question: str) -> list[str]:
@@ -318,7 +435,7 @@ def parts(question: str) -> list[str]:
     whole: list[str] = []
     for piece in pieces:
         # "…, and by whom?" asks its question of the part before it.
-        if whole and not tokens(piece):
+        if whole and (not tokens(piece) or REFERS_BACK.match(piece)):
             piece = f"{piece} {whole[-1]}"
         whole.append(piece)
     return [piece for piece in whole if tokens(piece)] or [question]
@@ -331,6 +448,10 @@ def answer(question: str, text: str, limit: int = 3, title: str = "", phrases=No
     for index, part in enumerate(parts(question)):
         asked = read_question(part, phrases if index == 0 else None)
         items = answers(asked, text, limit, title, found)
+        # An answer computed from a table comes first: it is what the part asks for.
+        best = items[0]["score"] if items else 1.0
+        made = [{**item, "score": round(best + 1.0, 4)} for item in comparing.computed(part, text)]
+        items = made + [i for i in items if all(i["start"] != m["start"] for m in made)]
         per_part.append([{**item, "part": index} for item in items])
     merged: list[dict] = []
     for rank in range(limit):
@@ -387,3 +508,54 @@ def coverage(question: Question, found: list[dict]) -> float:
 def strength(value: float) -> float:
     """A score mapped to 0..1 for display: 3 and more is a strong answer."""
     return round(1 - math.exp(-value / 1.5), 2)
+
+
+# Words of a question that say how it asks, not what about: a text that lacks them still
+# answers it.
+GENERIC = frozenset(
+    stem(
+        [
+            *("data", "set", "dataset", "document", "documents", "text", "example"),
+            *("number", "value", "values", "type", "kind", "used", "use", "given"),
+            *("according", "default", "file", "files", "information", "describe"),
+        ]
+    )
+)
+# A question's word written as a name, a code or a figure: "PRIORITY_LOW", "1970",
+# "os.totalmem()", "GPU".
+ENTITY_WORD = re.compile(
+    r"(?<!^)(?<![.?!]\s)\b(?:[A-Z][\w.]*[A-Z0-9_][\w.]*|[A-Z][a-z]+)\b|\b\w*\d\w*\b|\b\w+_\w+\b"
+)
+
+
+def question_terms(question: str) -> tuple[set[str], set[str]]:
+    """The stems a question is about: all its content words, and those of them written as
+    names, codes or figures (entities)."""
+    content = {word for word in stem(tokens(question)) if word not in GENERIC}
+    entities = {
+        word
+        for match in ENTITY_WORD.finditer(question.strip())
+        for word in stem(tokens(match.group()))
+        if word in content
+    }
+    return content, entities
+
+
+def missing(question: str, text: str) -> dict[str, list[str]]:
+    """The question's words that `text` never uses, in any form or another word for it:
+    what the question asks about that the text does not cover."""
+    content, entities = question_terms(question)
+    # Each distinct word stemmed once: a long text repeats most of its words.
+    present = frozenset(stem(list(set(tokens(text)))))
+    absent = sorted(
+        word for word in content if word not in present and not present.intersection(expand([word]))
+    )
+    return {"words": absent, "entities": [word for word in absent if word in entities]}
+
+
+def uncovered(question: str, absent: dict[str, list[str]]) -> bool:
+    """Whether the text lacks what the question is about: a name, a code or a figure it
+    asks about, or two of its words and a third of them."""
+    content, _ = question_terms(question)
+    words = absent.get("words", [])
+    return bool(absent.get("entities")) or (len(words) >= 2 and len(words) * 2 >= len(content))

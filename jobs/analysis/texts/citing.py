@@ -40,6 +40,9 @@ def passages_of(analyses: list[dict], per_document: int = 6) -> list[dict]:
                     "quote": " ".join(item["quote"].split()),
                     "start": item["start"],
                     "end": item["end"],
+                    # A value computed from the passage (a table's highest row, a verdict
+                    # from a p-value): the model states it and cites the passage.
+                    **({"computed": item["direct"]} if item.get("direct") else {}),
                 }
             )
     return found
@@ -47,7 +50,11 @@ def passages_of(analyses: list[dict], per_document: int = 6) -> list[dict]:
 
 def prompt_input(question: str, passages: list[dict], extra: str = "") -> str:
     lines = [f"Question: {question}", "", "Passages:"]
-    lines += [f"[{p['id']}] ({p['document']}) {p['quote']}" for p in passages]
+    lines += [
+        f"[{p['id']}] ({p['document']}) {p['quote']}"
+        + (f" (computed from this passage: {p['computed']})" if p.get("computed") else "")
+        for p in passages
+    ]
     if extra:
         lines += ["", extra]
     return "\n".join(lines)

@@ -55,13 +55,31 @@ DESIGNS = [
 ]
 METHOD_CUES = re.compile(
     r"\b(?:we (?:enrolled|recruited|measured|searched|fitted|used|conducted|collected)|"
-    r"participants|randomi[sz]ed|assigned|outcome|analys[ie]s|model|recorded|sample)\b",
+    r"participants|randomi[sz]ed|assigned|outcome|analys[ie]s|model|recorded|sample|"
+    # How it was measured: the instrument and how often.
+    r"measured (?:with|by|using|every|each|daily|weekly|monthly|hourly)|instrument|"
+    r"questionnaire|surveyed|interviewed|sampled|estimated (?:by|with|using))\b",
     re.IGNORECASE,
 )
 LIMITATION_CUES = re.compile(
     r"\b(?:limitation|bias|confound|small sample|not generali[sz]|caution|cannot be "
-    r"(?:excluded|ruled out)|self-reported|may not)\w*",
+    r"(?:excluded|ruled out)|self-reported|may not|"
+    # A model's own warnings: "the condition number is large… might indicate that there
+    # are strong multicollinearity", "the design matrix is ill-conditioned".
+    r"multicollinearity|collinear|ill-conditioned|numerical problems|might indicate|"
+    r"condition number is large|"
+    r"may suffer|should be interpreted|warning|caveat)\w*",
     re.IGNORECASE,
+)
+# A regression summary's lines that say how the model was fitted.
+MODEL_LINE = re.compile(
+    r"^\s*(?:Dep\. Variable|Model|Method|Covariance Type|Model Family|Link Function|"
+    r"Estimator|Distribution)\s*:\s+\S",
+    re.IGNORECASE | re.MULTILINE,
+)
+MODEL_NAMES = re.compile(
+    r"\b(?:OLS|WLS|GLS|GLM|Logit|Probit|Poisson|Negative Binomial|QuantReg|MNLogit|"
+    r"Cox|Tobit|Mixed ?LM|RLM|Least Squares|MLE|IRLS)\b"
 )
 UNITS = (
     # A rate first: "deaths per 100,000 people", "per year".
@@ -72,7 +90,7 @@ UNITS = (
 )
 NUMBER_WITH_UNIT = re.compile(
     rf"(?<![\w.])(?P<prefix>[$€£])?(?P<value>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?)"
-    rf"(?:\s?(?P<unit>(?:{UNITS}))(?![\w/]))?",
+    rf"(?:[ \t]?(?P<unit>(?:{UNITS}))(?![\w/]))?",
     re.IGNORECASE,
 )
 FIGURE = re.compile(r"\b(?:Figure|Fig\.)\s?\d+[a-z]?\b")
@@ -140,7 +158,31 @@ def study_design(text: str, sections: list[dict] | None = None) -> dict:
             for span in candidates:
                 if re.search(pattern, span.text, re.IGNORECASE):
                     return {"value": name, "supported": True, "quote": span.as_dict()}
+    # A model's printed summary states its design in its model lines ("Model: OLS").
+    for span in model_lines(text):
+        named = MODEL_NAMES.search(span.text)
+        if named and re.match(r"\s*Model\b", span.text, re.IGNORECASE):
+            value = f"regression model ({named.group()})"
+            return {"value": value, "supported": True, "quote": span.as_dict()}
     return {"value": None, "supported": False, "quote": None}
+
+
+def model_lines(text: str) -> list[Span]:
+    """The "Model: OLS", "Method: Least Squares" pairs of a regression summary, each its
+    own span: the left column of a two-column line, up to the next label."""
+    found = []
+    for match in MODEL_LINE.finditer(text):
+        line_end = text.find("\n", match.start())
+        line_end = len(text) if line_end < 0 else line_end
+        line = text[match.start() : line_end]
+        # The pair ends where the next column's label begins (two spaces, then a word).
+        value = line.index(":") + 1
+        value += len(line[value:]) - len(line[value:].lstrip())
+        cut = re.search(r"\S(?: {2,}|\t)[A-Za-z(][^:]{0,30}:", line[value:])
+        end = match.start() + (value + cut.start() + 1 if cut else len(line.rstrip()))
+        start = match.start() + len(line) - len(line.lstrip())
+        found.append(Span(text[start:end], start, end))
+    return found
 
 
 def cue_sentences(text: str, sections, section_pattern: str, cues: re.Pattern, limit: int):
@@ -149,8 +191,21 @@ def cue_sentences(text: str, sections, section_pattern: str, cues: re.Pattern, l
         body, offset = found
         spans = [s for s in sentences(body) if not is_heading(s.text)]
         return shifted(spans[:limit], offset)
-    spans = [s for s in sentences(text) if not is_heading(s.text) and cues.search(s.text)]
+    spans = [
+        s
+        for s in sentences(text)
+        if not is_heading(s.text) and not is_table_row(s.text) and cues.search(s.text)
+    ]
     return [s.as_dict() for s in spans[:limit]]
+
+
+def methods_of(text: str, sections: list[dict]) -> list[dict]:
+    """The methods section's sentences, else the sentences that state a method, and a
+    regression summary's model lines (the model, how it was fitted, its covariance)."""
+    found = cue_sentences(text, sections, r"method|design|participants", METHOD_CUES, 6)
+    lines = [span.as_dict() for span in model_lines(text)]
+    taken = {item["start"] for item in found}
+    return found + [item for item in lines if item["start"] not in taken][:6]
 
 
 def matches(pattern: re.Pattern, text: str) -> list[dict]:
@@ -222,7 +277,7 @@ def analyse(
     step("design")
     design = study_design(text, sections)
     step("methods")
-    methods = cue_sentences(text, sections, r"method|design|participants", METHOD_CUES, 6)
+    methods = methods_of(text, sections)
     step("results")
     key_results = {
         "numbers_with_units": numbers_with_units(text, objective),
@@ -278,4 +333,12 @@ def analyse(
         if not value
     ]
     result["unsupported"] = unsupported
+    # How many of each a page shows, so that a long list can be folded with its count.
+    result["counts"] = {
+        "sections": len(sections),
+        "methods": len(methods),
+        "limitations": len(limitations),
+        "anchors": len(anchors),
+        **{f"key_results.{key}": len(items) for key, items in key_results.items()},
+    }
     return result

@@ -41,8 +41,7 @@ def rank(question: str, phrases: list[str], documents: list[str]) -> list[Ranked
     query = stem(tokens(question) + [token for phrase in phrases for token in tokens(phrase)])
     expansion = expand(query)
     corpus = [stem(tokens(text)) for text in documents]
-    own, other = _bm25_scores([query, expansion], corpus)
-    raw = [a + EXPANSION_WEIGHT * b for a, b in zip(own, other, strict=True)]
+    raw = _best_passages(query, expansion, corpus)
     best = max(raw, default=0.0)
     query_set, expansion_set = set(query), set(expansion)
     ranked = []
@@ -63,6 +62,41 @@ def rank(question: str, phrases: list[str], documents: list[str]) -> list[Ranked
         score = round(sum(WEIGHTS[key] * value for key, value in components.items()), 4)
         ranked.append(Ranked(index, score, round(raw[index], 4), components, matched))
     return sorted(ranked, key=lambda item: (-item.score, item.index))
+
+
+# A document is as relevant as its best passages: windows of this many words, overlapping
+# by half, each scored by BM25 against all the documents' windows. BM25 of whole documents
+# lets a long document that mentions every word somewhere outrank the short one that
+# answers; windows of one length compare like with like.
+WINDOW_WORDS = 60
+# The best window counts fully, the second at this weight: two passages on the question
+# are better evidence than one, but a long document's many mediocre ones add nothing.
+SECOND_WINDOW = 0.5
+
+
+def _windows(words: list[str]) -> list[list[str]]:
+    step = WINDOW_WORDS // 2
+    last = max(len(words) - step, 1)
+    return [words[start : start + WINDOW_WORDS] for start in range(0, last, step)]
+
+
+def _best_passages(query: list[str], expansion: list[str], corpus: list[list[str]]):
+    """Each document's score: its best window's BM25, plus its second best's at half
+    weight, the question's own words fused with the expansion's at a lower weight."""
+    windows, owner = [], []
+    for index, words in enumerate(corpus):
+        for window in _windows(words):
+            windows.append(window)
+            owner.append(index)
+    own, other = _bm25_scores([query, expansion], windows)
+    best: list[list[float]] = [[] for _ in corpus]
+    for index, a, b in zip(owner, own, other, strict=True):
+        best[index].append(a + EXPANSION_WEIGHT * b)
+    scores = []
+    for values in best:
+        top = sorted(values, reverse=True)[:2] + [0.0, 0.0]
+        scores.append(top[0] + SECOND_WINDOW * top[1])
+    return scores
 
 
 def _mentions(phrase: str, text: str, present: set[str]) -> bool:

@@ -103,6 +103,8 @@ def analyse_document(
         "summary_spans": [span.as_dict() for span in summary],
         "why_relevant": why,
         "answers": found,
+        # What each part of the question asks about that this document never mentions.
+        "missing": [answering.missing(part, text) for part in answering.parts(question)],
         "anchors": anchors,
         "score": ranked.score,
         "components": ranked.components,
@@ -142,9 +144,12 @@ def themes(
         phrase, titles = item
         return (-len(titles), -len(query_tokens.intersection(tokens(phrase))), phrase)
 
-    # The question's own phrases occur everywhere by design: they are not findings.
+    # The question's own phrases occur everywhere by design: they are not findings; nor is
+    # a single word that any text uses ("type", "common").
     asked = {phrase.lower() for phrase in phrases}
-    candidates = sorted(((p, t) for p, t in found.items() if p not in asked), key=weight)
+    candidates = sorted(
+        ((p, t) for p, t in found.items() if p not in asked and not _generic(p)), key=weight
+    )
     chosen = [item for item in candidates if len(item[1]) >= 2] or candidates[:3]
     results = []
     texts = dict(documents)
@@ -172,25 +177,67 @@ def themes(
     return results
 
 
+NOT_FOUND = "Not found in these documents"
+
+
+# Words any document uses whatever it is about: as a theme alone they say nothing.
+GENERIC_THEMES = frozenset(
+    [
+        *("type", "types", "common", "case", "cases", "part", "way", "set", "result"),
+        *("results", "following", "see", "new", "general", "other", "first", "second"),
+        *("value", "values", "number", "use", "used", "example", "examples", "file"),
+        *("files", "data", "information", "note", "default", "time", "name", "names"),
+    ]
+)
+
+
+def _generic(phrase: str) -> bool:
+    words = phrase.split()
+    return len(words) == 1 and words[0] in GENERIC_THEMES
+
+
 def executive_summary(question: str, analyses: list[dict], themes: list[dict]) -> str:
-    """The answer first, in the documents' own sentences, each with its document; then
-    which documents were read and what they share."""
+    """The direct answer first, one line for each part of the question (the best passage,
+    or "Not found in these documents" when no document read covers what the part asks
+    about), then the supporting passages best first, each with its document; then which
+    documents were read and what they share."""
     if not analyses:
         return "No document was relevant enough to analyse."
     asked = answering.read_question(question)
-    best = best_answers(analyses)
+    pieces = answering.parts(question)
+    best = [
+        (title, item)
+        for title, item in best_answers(analyses)
+        if not _uncovered(pieces, analyses, title, item)
+    ]
     lines = []
+    found_parts = {item.get("part", 0) for _, item in best}
     if best and answering.coverage(asked, [item for _, item in best]) >= MIN_COVERAGE:
         lines.append("**Answer.**")
-        lines.extend(answer_line(title, item) for title, item in best)
+        for part in range(len(pieces)):
+            first = next(((t, i) for t, i in best if i.get("part", 0) == part), None)
+            if first:
+                lines.append(direct_line(*first))
+            else:
+                lines.append(f"- {NOT_FOUND}: “{pieces[part]}”")
+        supporting = [pair for pair in best if pair[1] not in _firsts(best)]
+        if supporting:
+            lines.append("\nSupporting passages, best first:")
+            lines.extend(answer_line(title, item) for title, item in supporting)
         numbers = list(dict.fromkeys(n for _, item in best for n in item["numbers"]))
         if asked.wants_numbers and numbers:
             lines.append(f"\nNumbers stated: {', '.join(numbers[:12])}.")
     else:
+        found_parts = set()
         lines.append(
-            f"**Not found.** None of the documents read states an answer to “{question}”: "
-            "no passage mentions enough of what it asks."
+            f"**{NOT_FOUND}.** No passage of the documents read covers what “{question}” "
+            "asks about."
         )
+        related = best_answers(analyses, limit=3)
+        if related:
+            lines.append("\nRelated passages (the nearest found, not the answer):")
+            lines.extend(answer_line(title, item, "Related") for title, item in related)
+    del found_parts
     count = len(analyses)
     ordered = ", ".join(f"“{a['title']}” ({a['score']:.2f})" for a in analyses[:3])
     lines.append(
@@ -203,14 +250,50 @@ def executive_summary(question: str, analyses: list[dict], themes: list[dict]) -
     return "\n".join(lines)
 
 
-def answer_line(title: str, item: dict) -> str:
+def _firsts(best: list[tuple[str, dict]]) -> list[dict]:
+    seen, firsts = set(), []
+    for _, item in best:
+        if item.get("part", 0) not in seen:
+            seen.add(item.get("part", 0))
+            firsts.append(item)
+    return firsts
+
+
+def _uncovered(pieces: list[str], analyses: list[dict], title: str, item: dict) -> bool:
+    """Whether the passage's document never mentions what the passage's part asks about."""
+    part = item.get("part", 0)
+    analysis = next((a for a in analyses if a["title"] == title), None)
+    missing = (analysis or {}).get("missing") or []
+    if part >= len(missing) or part >= len(pieces):
+        return False
+    # A part that asks for a figure ("how many", "which UID") is not answered by a
+    # passage that states none.
+    counts = answering.read_question(pieces[part]).forms & {"how_many", "measure"}
+    if counts and not item["numbers"] and not item.get("direct"):
+        return True
+    return answering.uncovered(pieces[part], missing[part])
+
+
+def direct_line(title: str, item: dict) -> str:
+    """The answer to one part in a sentence of its own: a value computed from a table or
+    a model's coefficients, or the best passage quoted."""
     quote = " ".join(item["quote"].split())
+    if item.get("direct"):
+        return f"- **{item['direct']}** From: “{quote}” — *{title}*"
+    return f"- **“{quote}”** — *{title}*"
+
+
+def answer_line(title: str, item: dict, label: str = "") -> str:
+    quote = " ".join(item["quote"].split())
+    prefix = f"{label}: " if label else ""
     if item["kind"] == "row":
         header = f" (columns: {item['context']})" if item.get("context") else ""
-        return f"- Table row{header}: “{quote}” — *{title}*"
+        return f"- {prefix}Table row{header}: “{quote}” — *{title}*"
     if item["kind"] == "list":
-        return f"- Lists: “{quote}” — *{title}*"
-    return f"- States: “{quote}” — *{title}*"
+        return f"- {prefix}Lists: “{quote}” — *{title}*"
+    if item["kind"] == "field":
+        return f"- {prefix}Reads: “{quote}” — *{title}*"
+    return f"- {prefix}States: “{quote}” — *{title}*"
 
 
 def best_answers(analyses: list[dict], limit: int = 5) -> list[tuple[str, dict]]:

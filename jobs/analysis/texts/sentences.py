@@ -156,11 +156,36 @@ def _split(text: str, on_progress: Callable[[float], None] | None) -> tuple[Span
                 continue
             # Same length as the original, so pysbd's offsets are the text's offsets.
             piece = text[start:end].replace("\n", " ")
-            for part in _segmenter().segment(piece):
-                spans.append(
-                    _trimmed(text, start + part.start, start + part.start + len(part.sent))
-                )
+            parts = [(p.start, p.start + len(p.sent)) for p in _segmenter().segment(piece)]
+            for first_at, last_at in _joined_at_initials(piece, parts):
+                spans.append(_trimmed(text, start + first_at, start + last_at))
     return tuple(span for span in spans if span.text)
+
+
+# A reference's author initial ("Breiman, L.") is no sentence end when what follows is
+# another author, another initial or the year: "Breiman, L. (2001). Random forests."
+INITIAL_END = re.compile(r"(?:^|[\s,(])(?:[A-Z]\.\s?){1,3}$")
+REFERENCE_GOES_ON = re.compile(
+    r"^\s*(?:[A-Z]\.|\(?(?:1[5-9]|20)\d\d\b|[A-Z][\w'-]+,\s+[A-Z]\.|and\s+[A-Z]|&)"
+)
+
+
+# "(2001)." closes a reference's authors, not the reference: its title follows.
+YEAR_END = re.compile(r"[A-Z]\.,?\s+(?:et al\.\s+)?\((?:1[5-9]|20)\d\d[a-z]?\)\.$")
+
+
+def _joined_at_initials(piece: str, parts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    joined: list[tuple[int, int]] = []
+    for start, end in parts:
+        if joined:
+            previous = piece[joined[-1][0] : joined[-1][1]].rstrip()
+            if (
+                INITIAL_END.search(previous) and REFERENCE_GOES_ON.match(piece[start:end])
+            ) or YEAR_END.search(previous):
+                joined[-1] = (joined[-1][0], end)
+                continue
+        joined.append((start, end))
+    return joined
 
 
 def _trimmed(text: str, start: int, end: int) -> Span:

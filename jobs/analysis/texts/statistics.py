@@ -37,11 +37,19 @@ MODEL_LINES = [
     ("bic", r"BIC"),
     ("df_residuals", r"Df Residuals"),
     ("df_model", r"Df Model"),
+    # A summary's diagnostics block: statistics of the model, never coefficients.
+    ("durbin_watson", r"Durbin-Watson"),
+    ("omnibus", r"Omnibus"),
+    ("jarque_bera", r"Jarque-Bera \(JB\)"),
+    ("condition_number", r"Cond\. No\."),
+    ("skew", r"Skew"),
+    ("kurtosis", r"Kurtosis"),
 ]
 MODEL_VALUE = re.compile(
     r"(?P<label>"
     + "|".join(f"(?:{pattern})" for _, pattern in sorted(MODEL_LINES, key=lambda x: -len(x[1])))
-    + rf")\s*[:=]\s*(?P<value>{NUMBER})",
+    # "Cond. No." is printed without a colon.
+    + rf")(?:\s*[:=]\s*|(?<=No\.)\s+)(?P<value>{NUMBER})",
     re.IGNORECASE,
 )
 P_VALUE = re.compile(
@@ -64,6 +72,10 @@ COEFFICIENT = re.compile(
     rf"(?:\b(?:β|beta|b)\s*=\s*|\b(?:coefficient|odds ratio|hazard ratio|OR|HR|RR)\s*"
     rf"(?:=|of|was|:)?\s*)(?P<value>{NUMBER})",
 )
+
+
+# A "Label: value" cell: a model's or a diagnostic's line, not a term's row.
+DIAGNOSTIC = re.compile(r"[A-Za-z)][\w.()'|/ -]*:\s+[-−]?\d")
 
 
 def _cells(line: str) -> list[str]:
@@ -93,8 +105,12 @@ def coefficient_rows(text: str) -> list[dict]:
     columns: list[str | None] = []
     for span in spans:
         if is_rule(span.text):
+            # A double rule closes a summary's block: what follows it (the diagnostics,
+            # "Omnibus: 0.749  Durbin-Watson: 2.559") is no coefficient.
+            if "=" in span.text:
+                columns = []
             continue
-        if not is_table_row(span.text):
+        if not is_table_row(span.text) or DIAGNOSTIC.search(span.text):
             columns = []
             continue
         names = _columns(span.text)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from jobs.analysis.texts.dissecting import analyse, find_sections, study_design
 
 PAPER = """CARDIO-FAST TRIAL
@@ -137,3 +139,35 @@ def test_a_long_document_reports_progress_within_its_slowest_step():
 
     sectioning = [fraction for name, fraction in steps if name == "sectioning"]
     assert len(sectioning) >= len(text) // PROGRESS_EVERY
+
+
+OLS_SUMMARY = (Path(__file__).parent / "quality" / "open" / "longley_ols.txt").read_text(
+    encoding="utf-8"
+)
+
+
+def test_a_regression_summary_states_its_design_methods_and_caveats():
+    result = analyse(OLS_SUMMARY, "effect of unemployment on employment")
+
+    assert result["study_design"]["value"] == "regression model (OLS)"
+    methods = [item["text"] for item in result["methods"]]
+    assert any(text.startswith("Method:") and "Least Squares" in text for text in methods)
+    assert any("multicollinearity" in item["text"] for item in result["limitations"])
+    for item in result["methods"] + result["limitations"]:
+        assert OLS_SUMMARY[item["start"] : item["end"]] == item["text"]
+    assert not {"study_design", "methods", "limitations"} & set(result["unsupported"])
+
+
+def test_diagnostics_are_model_statistics_not_coefficients():
+    result = analyse(OLS_SUMMARY, "employment")
+
+    terms = [row["term"] for row in result["key_results"]["coefficients"]]
+    assert terms == ["const", "GNPDEFL", "GNP", "UNEMP", "ARMED", "POP", "YEAR"]
+    statistics = {s["name"]: s["value"] for s in result["key_results"]["model_statistics"]}
+    # Scientific notation is kept whole.
+    assert statistics["condition_number"] == "4.86e+09"
+    assert statistics["durbin_watson"] == "2.559"
+    assert statistics["f_p_value"] == "4.98e-10"
+    # The counts a page folds long lists with.
+    assert result["counts"]["key_results.coefficients"] == 7
+    assert result["counts"]["sections"] == len(result["sections"])

@@ -57,3 +57,15 @@ def test_a_document_that_answers_in_other_words_is_found():
 
     assert ranked[0].index == 2
     assert ranked[0].matched == ["samples", "binary classification"]
+
+
+def test_a_short_document_that_answers_outranks_a_long_one_that_mentions_everything():
+    filler = " ".join(f"word{i}" for i in range(100))
+    # Each of the question's words many times, but never two within a passage's reach.
+    long_text = " ".join(f"{filler} {word}." for word in ["pool", "depth", "links"] * 40)
+    short_text = "Only 4 links will run at a time: the link pool has a depth of 4."
+
+    ranked = rank("What is the depth of the link pool?", ["link pool", "depth"],
+                  [long_text, short_text])  # fmt: skip
+
+    assert ranked[0].index == 1

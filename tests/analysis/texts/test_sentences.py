@@ -121,3 +121,18 @@ def test_sentences_split_in_many_threads_match_a_serial_run():
         for text, spans in zip(texts, serial, strict=True)
         for quote, start, end in spans
     )
+
+
+def test_a_reference_is_not_split_at_its_authors_initials():
+    text = (
+        "Efron, B., Hastie, T., Johnstone, I. and Tibshirani, R. (2004). Least Angle "
+        "Regression. Annals of Statistics.\n\nBreiman, L. (2001). Random forests."
+    )
+
+    found = [span.text for span in sentences(text)]
+
+    assert found[0] == (
+        "Efron, B., Hastie, T., Johnstone, I. and Tibshirani, R. (2004). Least Angle Regression."
+    )
+    assert "Breiman, L. (2001). Random forests." in found
+    assert all(text[s.start : s.end] == s.text for s in sentences(text))
