@@ -30,7 +30,7 @@ from jobs.analysis.texts import documents
 from jobs.analysis.texts.documents import DocumentError
 from jobs.engine import dispatch, submitting, watching
 from jobs.engine.registry import all_kinds, get_kind, stage_states
-from jobs.engine.timeline import stage_times
+from jobs.engine.timeline import timeline
 from jobs.kinds import table_choice
 from jobs.models import Document, Job, JobEvent, Preferences
 from jobs.provider import reading
@@ -221,10 +221,12 @@ def status_context(job: Job, poll_url: str, ahead: int | None = None) -> dict:
     if ahead is None and job.status == Job.Status.QUEUED:
         ahead = dispatch.jobs_ahead(job)
     tag = polling.etag(job, ahead)
+    times = timeline(job)
     return {
         **polling.live_context(job, poll_url, tag, ahead),
         "kind": kind,
-        "stages": stage_states(kind, job.status, job.stage, stage_times(job)) if kind else [],
+        "stages": stage_states(kind, job.status, job.stage, times.times) if kind else [],
+        "log": times.log,
         "history": job.events.filter(type=JobEvent.Type.STATUS).exclude(name="queued"),
     }
 
