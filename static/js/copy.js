@@ -53,12 +53,31 @@
     return copyBySelection(text);
   }
 
+  // The text as shown, without the labels of buttons inside it (a summary holding quotes
+  // with their own Copy buttons). innerText needs a rendered element: the copy is put
+  // on the page, out of sight, for the moment it is read.
+  function readableText(target) {
+    if (!target.querySelector("button")) return (target.innerText || target.textContent).trim();
+    var copy = target.cloneNode(true);
+    copy.querySelectorAll("button").forEach(function (button) { button.remove(); });
+    copy.removeAttribute("id");
+    copy.querySelectorAll("[id]").forEach(function (element) { element.removeAttribute("id"); });
+    var holder = document.createElement("div");
+    holder.className = "visually-hidden";
+    holder.setAttribute("aria-hidden", "true");
+    holder.appendChild(copy);
+    document.body.appendChild(holder);
+    var text = (copy.innerText || copy.textContent).trim();
+    holder.remove();
+    return text;
+  }
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-copy-target]");
     if (!button) return;
     var target = document.querySelector(button.dataset.copyTarget);
     if (!target) return;
-    var text = (target.innerText || target.textContent).trim();
+    var text = readableText(target);
     copy(text).then(
       function () { confirm(button, "Copied"); },
       function () { confirm(button, "Copy failed"); }
