@@ -69,13 +69,18 @@ def get_item(mapping: dict, key):
     return mapping.get(key)
 
 
-@register.simple_tag
-def passage_url(document_id, start, end) -> str:
+@register.simple_tag(takes_context=True)
+def passage_url(context, document_id, start, end) -> str:
     """The link that opens a document at a cited passage, marked: `{% passage_url id 750 805 %}`.
     Blank for a result that does not say which document (one from before ids were kept)."""
     if document_id in (None, "") or start in (None, "") or end in (None, ""):
         return ""
-    return reading.passage_url(reverse("jobs:document", args=[document_id]), start, end)
+    # A long result links hundreds of passages of one document: its address is looked
+    # up once per rendering (reverse() costs a third of a millisecond).
+    bases = context.dicts[0].setdefault("_document_urls", {})
+    if document_id not in bases:
+        bases[document_id] = reverse("jobs:document", args=[document_id])
+    return reading.passage_url(bases[document_id], start, end)
 
 
 @register.filter
