@@ -10,7 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
 from jobs.engine import running
-from jobs.models import Job, JobCheckpoint
+from jobs.models import Job, JobCheckpoint, JobEvent
 from tests.browser.conftest import log_in
 from tests.browser.test_content_security_policy import RECORD_VIOLATIONS
 from tests.browser.test_pages import PHONE
@@ -141,7 +141,7 @@ def test_copy_buttons_copy_the_answer_and_a_quote(
     page.context.add_init_script(RECORD_VIOLATIONS)
     page.goto(job.get_absolute_url())
 
-    page.click("text=Copy summary")
+    page.click("button[data-copy-target='#rv-summary-text']")
     summary = page.evaluate("navigator.clipboard.readText()")
     button = page.locator(".analysis .quote button.copy").first
     button.click()
@@ -203,6 +203,8 @@ def test_the_cancel_confirmation_outlives_a_poll_and_keeps_the_partial_result(
                    message="Analysing", progress=0.4)  # fmt: skip
     JobCheckpoint.objects.create(job=job, key=f"analysed|{analysis['document_id']}",
                                  value=analysis, attempt=1)  # fmt: skip
+    for key in ("planning", "loading", "ranking", "analysing"):
+        JobEvent.objects.create(job=job, type=JobEvent.Type.STAGE, name=key, attempt=1)
     page = log_in(browser, live_server.url, owner.username, **PHONE)
     page.context.add_init_script(RECORD_VIOLATIONS)
     page.goto(job.get_absolute_url())
@@ -211,6 +213,7 @@ def test_the_cancel_confirmation_outlives_a_poll_and_keeps_the_partial_result(
     opener_background = opener.evaluate("e => getComputedStyle(e).backgroundColor")
 
     opener.click()
+    page.click("#log-planning > summary")  # a stage's log, opened before the poll
     Job.objects.filter(pk=job.pk).update(stage="synthesising", message="Themes")
     wait_for(
         lambda: page.locator("li.stage.current[data-stage=synthesising]").count() == 1,
@@ -220,6 +223,7 @@ def test_the_cancel_confirmation_outlives_a_poll_and_keeps_the_partial_result(
     page.wait_for_timeout(1500)  # and another poll or two
 
     assert page.locator("#cancel-job").evaluate("e => e.open") is True
+    assert page.locator("#log-planning").evaluate("e => e.open") is True
     confirm = page.locator("#cancel-job button.danger")
     assert confirm.is_visible()
     confirm_background = confirm.evaluate("e => getComputedStyle(e).backgroundColor")
