@@ -68,7 +68,7 @@ def test_result_pages_pass_axe_and_fit(
     fake_openai,  # noqa: F811
 ):
     fake_openai.script.answer = "**Fasting helped** [P1]. Weight fell too [P2]."
-    owner = make_user("reader")
+    owner = make_user()
     review, dive = review_job(owner), deep_dive_job(owner)
     page = log_in(browser, live_server.url, owner.username, **context)
     page.context.add_init_script(RECORD_VIOLATIONS)

@@ -33,7 +33,8 @@ def test_each_stage_opens_into_its_log_after_the_end(alice_client, user):
 
     page = alice_client.get(job.get_absolute_url()).content.decode()
     logs = re.findall(
-        r'<li class="stage done" data-stage="(\w+)">\s*<details class="stage-log">(.*?)</details>',
+        r'<li class="stage done" data-stage="(\w+)">\s*'
+        r'<details class="stage-log" id="log-\1">(.*?)</details>',
         page,
         re.S,
     )
