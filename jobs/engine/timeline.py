@@ -1,22 +1,63 @@
-"""When each stage of a job's current attempt began and ended, from its history."""
+"""When each stage of a job's current attempt began and ended, and what happened in
+each, from its history."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from jobs.models import Job, JobEvent
 
 
-def stage_times(job: Job) -> dict[str, tuple[datetime, datetime | None]]:
-    """Stage key to (entered, left); left is None for the stage the job is in while it
-    runs, and the job's end for the last stage of an ended one. One query."""
+@dataclass(frozen=True)
+class LogEntry:
+    """One line of a stage's log: what happened, when, in which attempt."""
+
+    at: datetime
+    what: str
+    message: str = ""
+    attempt: int = 0
+
+
+# What a status event says in a stage's log.
+STATUS_WORDS = {
+    Job.Status.QUEUED: "Queued again",
+    Job.Status.RUNNING: "Picked up by a worker",
+    "retrying": "Attempt failed; to be retried",
+    Job.Status.SUCCEEDED: "Job succeeded",
+    Job.Status.FAILED: "Job failed",
+    Job.Status.CANCELLED: "Job cancelled",
+}
+
+
+@dataclass(frozen=True)
+class Timeline:
+    # Stage key to (entered, left) in the current attempt; left is None for the stage the
+    # job is in while it runs, and the job's end for the last stage of an ended one.
+    times: dict[str, tuple[datetime, datetime | None]]
+    # Stage key to what happened in it, over every attempt.
+    log: dict[str, list[LogEntry]]
+
+
+def timeline(job: Job) -> Timeline:
+    """When each stage began and ended, and each stage's log, from the job's history:
+    one query."""
     if not job.attempts:
-        return {}
-    entered = list(
-        JobEvent.objects.filter(job_id=job.pk, type=JobEvent.Type.STAGE, attempt=job.attempts)
+        return Timeline({}, {})
+    events = list(
+        JobEvent.objects.filter(job_id=job.pk)
         .order_by("at", "id")
-        .values_list("name", "at")
+        .only("type", "name", "message", "attempt", "at")
     )
+    return Timeline(stage_times(job, events), stage_log(events))
+
+
+def stage_times(job: Job, events: list[JobEvent]) -> dict[str, tuple[datetime, datetime | None]]:
+    entered = [
+        (event.name, event.at)
+        for event in events
+        if event.type == JobEvent.Type.STAGE and event.attempt == job.attempts
+    ]
     times: dict[str, tuple[datetime, datetime | None]] = {}
     for index, (key, at) in enumerate(entered):
         if index + 1 < len(entered):
@@ -25,3 +66,35 @@ def stage_times(job: Job) -> dict[str, tuple[datetime, datetime | None]]:
             left = None if job.is_active else job.finished_at
         times[key] = (at, left)
     return times
+
+
+def stage_log(events: list[JobEvent]) -> dict[str, list[LogEntry]]:
+    """What happened in each stage: when it started (with the message it started with),
+    when it ended, and the status changes that stopped it (a retry, a cancel, the job's
+    end). A worker picking the job up belongs to the next stage entered. Kept after the
+    job ends, as its history is."""
+    log: dict[str, list[LogEntry]] = {}
+    current: str | None = None  # the stage running now, until something stops it
+    last: str | None = None  # the stage a stop belongs to
+    waiting: list[LogEntry] = []
+    for event in events:
+        if event.type == JobEvent.Type.STAGE:
+            if current is not None and current != event.name:
+                log[current].append(LogEntry(event.at, "Ended", attempt=event.attempt))
+            entries = log.setdefault(event.name, [])
+            entries.extend(waiting)
+            waiting = []
+            entries.append(LogEntry(event.at, "Started", event.message, event.attempt))
+            current = last = event.name
+            continue
+        if event.name == Job.Status.QUEUED and not event.message:
+            continue  # the submission itself: the page says when it was submitted
+        entry = LogEntry(
+            event.at, STATUS_WORDS.get(event.name, event.name), event.message, event.attempt
+        )
+        if event.name == Job.Status.RUNNING or last is None:
+            waiting.append(entry)
+        else:
+            log[last].append(entry)
+            current = None
+    return log

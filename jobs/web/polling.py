@@ -27,6 +27,7 @@ from django.core import signing
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from jobs.engine import watching
@@ -89,11 +90,25 @@ def _digest(values: tuple) -> str:
 
 def etag(job: Job, ahead: int | None = None) -> str:
     """What the status section shows of the row, as an entity tag of two halves: the
-    rest of the section, then the live part (with a queued job's place in line). The
+    rest of the section, then the live part (with a queued job's place in line and how
+    often it polls, so a 304 never keeps a stale interval). The
     elapsed time is in neither: the page counts it itself, from the timestamps shown."""
     rest = _digest((job.status, job.stage, job.attempts, job.started_at, job.finished_at))
-    live = _digest((job.percent, job.message, ahead))
+    live = _digest((job.percent, job.message, ahead, poll_seconds(job)))
     return f'"{rest}.{live}"'
+
+
+def poll_seconds(job: Job) -> float:
+    """How often the page of a job asks for news: every second when the job has just
+    started, then less often as it runs on, up to JOB_POLL_SECONDS: a tenth of the time
+    it has run so far. A job that takes a second shows its result a second later, not
+    JOB_POLL_SECONDS later, and a ticking stage timer overruns its real end by as little,
+    while a long job's page still polls at the usual pace."""
+    slowest = settings.JOB_POLL_SECONDS
+    if job.status != Job.Status.RUNNING or job.started_at is None:
+        return slowest
+    elapsed = (timezone.now() - job.started_at).total_seconds()
+    return float(min(slowest, max(1, int(elapsed // 10))))
 
 
 def _rest_of(tag: str) -> str:
@@ -126,7 +141,7 @@ def cacheable(response: HttpResponse, tag: str) -> HttpResponse:
 def live_context(job: Job, poll_url: str, tag: str, ahead: int | None) -> dict:
     return {
         "job": job,
-        "poll_seconds": settings.JOB_POLL_SECONDS,
+        "poll_seconds": poll_seconds(job),
         "poll_url": poll_url,
         # Sent back with the next poll (If-None-Match), which then gets a 304 and leaves
         # the fragment as it is while nothing it shows has changed.

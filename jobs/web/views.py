@@ -30,9 +30,10 @@ from jobs.analysis.texts import documents
 from jobs.analysis.texts.documents import DocumentError
 from jobs.engine import dispatch, submitting, watching
 from jobs.engine.registry import all_kinds, get_kind, stage_states
-from jobs.engine.timeline import stage_times
+from jobs.engine.timeline import timeline
 from jobs.kinds import table_choice
 from jobs.models import Document, Job, JobEvent, Preferences
+from jobs.provider import reading
 from jobs.web import polling, shortcut
 from jobs.web.forms import (
     DocumentPasteForm,
@@ -220,10 +221,12 @@ def status_context(job: Job, poll_url: str, ahead: int | None = None) -> dict:
     if ahead is None and job.status == Job.Status.QUEUED:
         ahead = dispatch.jobs_ahead(job)
     tag = polling.etag(job, ahead)
+    times = timeline(job)
     return {
         **polling.live_context(job, poll_url, tag, ahead),
         "kind": kind,
-        "stages": stage_states(kind, job.status, job.stage, stage_times(job)) if kind else [],
+        "stages": stage_states(kind, job.status, job.stage, times.times) if kind else [],
+        "log": times.log,
         "history": job.events.filter(type=JobEvent.Type.STATUS).exclude(name="queued"),
     }
 
@@ -385,8 +388,28 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Title saved.")
         return redirect(document)
     status = 400 if request.method == "POST" else 200
-    context = {"document": document, "form": form}
+    context = {"document": document, "form": form, **reading_context(request, document)}
     return render(request, "jobs/document_detail.html", context, status=status)
+
+
+def reading_context(request: HttpRequest, document: Document) -> dict:
+    """The part of the text to show, as Markdown or plain text, with a cited passage marked."""
+    asked = request.GET.get("highlight", "")
+    passage = reading.parse_highlight(asked, len(document.text)) if asked else None
+    try:
+        number = int(request.GET["part"])
+    except (KeyError, ValueError):
+        number = None
+    part = reading.part_of(document.text, number, passage)
+    formatted = request.GET.get("view") != "text"
+    return {
+        "part": part,
+        "passage": passage,
+        "bad_highlight": bool(asked) and passage is None,
+        "formatted": formatted,
+        "view": "" if formatted else "text",
+        "text_html": reading.render_part(document.text, part, passage, formatted=formatted),
+    }
 
 
 @require_POST

@@ -87,7 +87,7 @@ def test_an_ended_job_shows_its_result_and_actions_first_and_its_stages_folded(
     assert page.index("Run again") < page.index("Download YAML") < page.index('class="stages"')
     stages = re.search(r'<details class="stage-list">\s*<summary>(.*?)</summary>', page, re.S)
     count = len(get_kind("semantic_model").stages)
-    assert stages and stages.group(1).startswith(f"{count} stages · ")
+    assert stages and stages.group(1).startswith(f"Log: {count} stages · ")
     assert page.count('class="duration muted"') == count, "each stage with its duration"
 
 
@@ -97,7 +97,13 @@ def test_cancel_asks_first_and_says_so_once(alice_client, user):
     page = alice_client.get(job.get_absolute_url()).content.decode()
     after = alice_client.post(f"/jobs/{job.pk}/cancel/", follow=True).content.decode()
 
-    assert re.search(r"<details class=\"confirm cancel\">.*Yes, cancel it", page, re.S)
+    assert re.search(
+        r'<details class="confirm cancel" id="cancel-job" hx-preserve>\s*'
+        r'<summary class="button danger-outline" role="button">Cancel job…</summary>'
+        r'.*<button type="submit" class="danger">Yes, cancel it</button>',
+        page,
+        re.S,
+    )
     assert after.count("cancelled.") == 1 and 'class="messages"' not in after
 
 
