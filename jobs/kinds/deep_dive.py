@@ -102,8 +102,10 @@ def offline_overview(analysis: dict) -> str:
     answers = [" ".join(a["quote"].split()) for a in analysis.get("answers", [])]
     summary = [" ".join(span["text"].split()) for span in analysis["summary"]]
     lines = []
+    # A value computed from a table (a verdict, the largest effect) is the direct answer.
+    direct = [f"- **{a['direct']}**" for a in analysis.get("answers", []) if a.get("direct")]
     if answers:
-        lines += ["**On the objective:**", *(f"- “{quote}”" for quote in answers), ""]
+        lines += ["**On the objective:**", *direct, *(f"- “{quote}”" for quote in answers), ""]
     rest = [text for text in summary if text not in answers]
     if rest:
         lines.append(" ".join(rest))

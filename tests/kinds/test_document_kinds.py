@@ -352,3 +352,23 @@ class TestWithTheProvider:
         assert messages == [
             f"Writing the overview: {n} tokens received so far" for n in range(1, 6)
         ]
+
+
+def test_a_deep_dives_overview_opens_with_a_computed_answer():
+    from jobs.kinds.deep_dive import offline_overview
+
+    analysis = {
+        "answers": [
+            {
+                "quote": "GNP  -0.0358  0.033  -1.070  0.313",
+                "direct": "No: GNP is not significant.",
+            },
+            {"quote": "GNP was measured yearly."},
+        ],
+        "summary": [{"text": "An employment regression."}],
+    }
+
+    lines = offline_overview(analysis).splitlines()
+
+    assert lines[:2] == ["**On the objective:**", "- **No: GNP is not significant.**"]
+    assert "- “GNP -0.0358 0.033 -1.070 0.313”" in lines
