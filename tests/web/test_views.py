@@ -171,7 +171,7 @@ class TestJobPage:
         assert 'aria-valuenow="100"' in body
         assert "Download YAML" in body
         assert "3,000 rows" in body
-        # The YAML is highlighted: its text is read without the highlighting's tags.
+        # Highlighted: the YAML's text runs across Pygments' spans.
         assert "name: loan_applications_model" in re.sub(r"<[^>]+>", "", body)
         assert body.count('class="stage done"') == len(get_kind("semantic_model").stages)
         # htmx puts a <title> found in a swapped fragment into the tab.

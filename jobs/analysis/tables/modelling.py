@@ -455,7 +455,7 @@ def propose_join_queries(tables: list[ProfiledTable], relationships: list[dict])
         dim_name = logical_name(dim.name)
         name, aggregate, said = measure(left, "l")
         top = not right.classifications[dim.name].is_enum
-        label = f"{humanize(singular(right.name))} {humanize(dim.name)}"
+        label = f"{_called(columns['left_column'], right)} {humanize(dim.name)}"
         asked = (
             f"Which {TOP} {plural(label)} have the highest {said.removeprefix('the ')}?"
             if top
@@ -474,6 +474,15 @@ def propose_join_queries(tables: list[ProfiledTable], relationships: list[dict])
             }
         )
     return queries
+
+
+def _called(column: str, right: ProfiledTable) -> str:
+    """What a question calls the row a column refers to: the role its name gives
+    (`support_rep_id`: support rep), else the table's name (`album_id`: album)."""
+    said = meaning(column)
+    while said and said[-1] in ("identifier", "key", "code", "number"):
+        said = said[:-1]
+    return " ".join(said) or humanize(singular(right.name))
 
 
 def _labels(table: ProfiledTable) -> list[ColumnProfile]:
