@@ -29,8 +29,8 @@ class Plan:
     @property
     def why_left(self) -> str:
         if self.action == "cancel":
-            return "already ended: nothing to cancel"
-        return "still queued or running: cancel them first, then delete them"
+            return "already ended, so nothing to cancel"
+        return "still queued or running; cancel first, then delete"
 
 
 def plan(action: str, jobs: QuerySet[Job]) -> Plan:

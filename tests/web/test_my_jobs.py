@@ -89,7 +89,7 @@ def test_bulk_cancel_asks_first_then_cancels_through_the_engine(alice_client, us
 
     assert asked.status_code == 200 and "<h1>Cancel 2 jobs?</h1>" in asked.text
     assert "Running one" in asked.text and "Queued one" in asked.text
-    assert "1 of the ticked jobs is left alone: already ended" in asked.text
+    assert "1 of the ticked jobs is left alone (already ended, so nothing to cancel)" in asked.text
     assert Job.objects.filter(status=Job.Status.CANCELLED).count() == 0  # nothing yet
 
     done_response = alice_client.post(
@@ -114,7 +114,7 @@ def test_bulk_delete_deletes_ended_jobs_and_keeps_running_ones(alice_client, use
     asked = alice_client.post(BULK, {"action": "delete", "ids": ids})
 
     assert "<h1>Delete 2 jobs?</h1>" in asked.text
-    assert "still queued or running: cancel them first" in asked.text
+    assert "(still queued or running; cancel first, then delete)" in asked.text
     assert 'class="danger solid">Yes, delete them</button>' in asked.text
     assert f'name="ids" value="{running.pk}"' not in asked.text
     assert Job.objects.count() == 3
