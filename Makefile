@@ -3,14 +3,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 PORT ?= 8000
+# Links in e-mails point at the port the app runs on, unless SITE_URL says otherwise.
+SITE_URL ?= http://localhost:$(PORT)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/longjobs
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: run setup test lint format migrations-check chromium ci clean
 
-# Set everything up (virtualenv, install, migrate, demo user and data), then run web and worker.
+# Set everything up (virtualenv, install, migrate, demo user and data), then run web and
+# worker on http://localhost:$(PORT) (another port: make run PORT=8080).
 run: setup
-	PORT=$(PORT) $(BIN)/honcho start -f Procfile web worker
+	PORT=$(PORT) SITE_URL=$(SITE_URL) $(BIN)/honcho start -f Procfile web worker
 
 # Install, migrate and create the demo user and data, without starting anything.
 setup: $(VENV)/.installed

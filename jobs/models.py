@@ -377,6 +377,9 @@ class UserSession(models.Model):
     )
     session_key = models.CharField(max_length=40, unique=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    # A name the user gives the device ("work laptop"): the User-Agent alone does not
+    # tell two laptops with one browser apart.
+    label = models.CharField(max_length=60, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)

@@ -3,7 +3,8 @@ password), invitations, password reset, the list of one's sessions and tokens, a
 pause before a failed login (the lock itself is django-axes').
 
 `views.py`, `urls.py`, `forms.py` are the pages under /accounts/; `invitations.py`,
-`email_change.py`, `sessions.py` and `links.py` the plain functions they call;
-`middleware.py` keeps a session's "last seen"; `admin.py` is the staff's invitation page.
+`email_change.py`, `sessions.py`, `devices.py` and `links.py` the plain functions they
+call; `middleware.py` keeps a session's "last seen"; `admin.py` is the staff's
+invitation page.
 May import jobs.models, jobs.clients and django-axes; never web, api or ops.
 """

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
 
+from jobs.validators import visible_text
+
 
 class NameForm(forms.ModelForm):
     class Meta:
@@ -28,6 +30,16 @@ class EmailForm(forms.Form):
         if self.user is not None and email.lower() == (self.user.email or "").lower():
             raise forms.ValidationError("This is your address already.")
         return email
+
+
+class SessionLabelForm(forms.Form):
+    label = forms.CharField(
+        max_length=60,
+        required=False,
+        label="Device name",
+        validators=[visible_text],
+        help_text="A name you recognise, such as “work laptop”. Leave blank to remove it.",
+    )
 
 
 class InvitationAcceptForm(UserCreationForm):

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import mailers, send_mail
+from django.core.mail.backends.console import EmailBackend as ConsoleBackend
 from django.db import transaction
 from django.utils import timezone
 
@@ -43,10 +44,17 @@ def invite(email: str, *, is_staff: bool = False, invited_by=None) -> tuple[Invi
     return invitation, links.absolute_url("accounts:invitation", token)
 
 
+def mail_goes_out() -> bool:
+    """Whether an e-mail reaches anyone: not when e-mail is off, nor through the
+    development console, which only prints it (quoted-printable: a long link comes out
+    broken across lines, and is no use to whoever must pass it on)."""
+    return settings.EMAIL_ENABLED and not isinstance(mailers.default, ConsoleBackend)
+
+
 def send(invitation: Invitation, link: str) -> bool:
-    """E-mail the link to the invitee. False when this server sends no e-mail or the
-    mail server refused: the link must then be passed on by hand."""
-    if not settings.EMAIL_ENABLED:
+    """E-mail the link to the invitee. False when no e-mail goes out (see
+    `mail_goes_out`) or the mail server refused: the link must then be passed on by hand."""
+    if not mail_goes_out():
         return False
     days = settings.INVITATION_DAYS
     body = (

@@ -11,6 +11,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
+from jobs.accounts.devices import describe
 from jobs.clients import client_ip
 from jobs.models import UserSession
 
@@ -82,6 +83,20 @@ def rekey(old_key: str | None, new_key: str | None) -> None:
 
 def live_for(user):
     return UserSession.objects.for_user(user).live()
+
+
+def listed(user) -> list[UserSession]:
+    """`user`'s live sessions, each with `device`: its browser and system in words."""
+    records = list(live_for(user))
+    for record in records:
+        record.device = describe(record.user_agent)
+    return records
+
+
+def set_label(user, pk: int, label: str) -> bool:
+    """Name one of `user`'s sessions' device; a blank label removes the name. False when
+    they have no such session."""
+    return bool(UserSession.objects.for_user(user).filter(pk=pk).update(label=label))
 
 
 def end(user, pk: int) -> bool:

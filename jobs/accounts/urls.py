@@ -37,6 +37,7 @@ account_patterns = [
     path("email/confirm/<str:token>/", views.email_confirm, name="email_confirm"),
     path("sessions/", views.session_list, name="sessions"),
     path("sessions/<int:pk>/end/", views.session_end, name="session_end"),
+    path("sessions/<int:pk>/label/", views.session_label, name="session_label"),
     path("sessions/end-others/", views.session_end_others, name="session_end_others"),
     path("invitation/accept/", views.invitation_accept, name="invitation_accept"),
     path("invitation/<str:token>/", views.invitation, name="invitation"),

@@ -8,7 +8,7 @@ import time
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import PasswordChangeForm
@@ -19,7 +19,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jobs.accounts import email_change, invitations, sessions
-from jobs.accounts.forms import EmailForm, InvitationAcceptForm, NameForm, QuietPasswordResetForm
+from jobs.accounts.forms import (
+    EmailForm,
+    InvitationAcceptForm,
+    NameForm,
+    QuietPasswordResetForm,
+    SessionLabelForm,
+)
 from jobs.models import ApiToken, EmailChange
 
 # Where an invitation's token waits between opening the link and choosing a password:
@@ -142,14 +148,32 @@ def password_change(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:profile")
 
 
-@require_GET
-def session_list(request: HttpRequest) -> HttpResponse:
+def sessions_page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
     context = {
-        "sessions": sessions.live_for(request.user),
+        "sessions": sessions.listed(request.user),
         "current_key": request.session.session_key,
         "tokens": ApiToken.objects.for_user(request.user),
+        **context,
     }
-    return render(request, "accounts/sessions.html", context)
+    return render(request, "accounts/sessions.html", context, status=status)
+
+
+@require_GET
+def session_list(request: HttpRequest) -> HttpResponse:
+    return sessions_page(request)
+
+
+@require_POST
+def session_label(request: HttpRequest, pk: int) -> HttpResponse:
+    form = SessionLabelForm(request.POST)
+    if not form.is_valid():
+        # The error shows beside the session it was meant for.
+        return sessions_page(request, status=400, label_form=form, label_pk=pk)
+    label = form.cleaned_data["label"]
+    if not sessions.set_label(request.user, pk, label):
+        raise Http404("No such session.")
+    messages.success(request, f"Device named “{label}”." if label else "Device name removed.")
+    return redirect("accounts:sessions")
 
 
 @require_POST
@@ -197,8 +221,11 @@ def invitation_accept(request: HttpRequest) -> HttpResponse:
         request.session.pop(INVITATION_SESSION_KEY, None)
         if user is None:
             return render(request, "accounts/invitation_invalid.html", status=404)
-        messages.success(request, "Your account is ready: log in with your new password.")
-        return redirect("login")
+        # The invitee just proved the link and chose the password: asking for it again
+        # at once would only be a second step.
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.get_username()}: your account is ready.")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     status = 400 if request.method == "POST" else 200
     return render(
         request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation},

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
@@ -8,9 +10,19 @@ from jobs.analysis.texts.documents import ACCEPTED_SUFFIXES
 from jobs.engine.registry import kind_choices
 from jobs.models import Document, Job, Preferences
 from jobs.validators import visible_text
+from jobs.web.bulk import ACTIONS
+
+# More than a few pages of My jobs at once is not a person ticking boxes.
+BULK_MAX = 100
 
 
 class JobFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Title",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search titles"}),
+    )
     status = forms.ChoiceField(required=False, label="Status")
     kind = forms.ChoiceField(required=False, label="Kind")
 
@@ -26,7 +38,41 @@ class JobFilterForm(forms.Form):
             jobs = jobs.filter(status=status)
         if kind := self.cleaned_data["kind"]:
             jobs = jobs.filter(kind=kind)
+        if words := self.cleaned_data["q"].split():
+            # Every word somewhere in the title, in any order and case.
+            for word in words:
+                jobs = jobs.filter(title__icontains=word)
         return jobs
+
+    @property
+    def narrowed(self) -> bool:
+        return self.is_bound and any(self.data.get(name) for name in ("q", "status", "kind"))
+
+
+class UUIDListField(forms.Field):
+    """The ids of the jobs ticked in a list (one form value each)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[uuid.UUID]:
+        if not value:
+            return []
+        try:
+            return [uuid.UUID(str(item)) for item in value]
+        except ValueError:
+            raise forms.ValidationError("That is not a job of yours.", code="invalid") from None
+
+
+class BulkJobsForm(forms.Form):
+    action = forms.ChoiceField(choices=list(ACTIONS.items()))
+    ids = UUIDListField(error_messages={"required": "Tick at least one job first."})
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean_ids(self) -> list[uuid.UUID]:
+        ids = self.cleaned_data["ids"]
+        if len(ids) > BULK_MAX:
+            raise forms.ValidationError(f"At most {BULK_MAX} jobs at once.")
+        return ids
 
 
 ACCEPT = ",".join(sorted(ACCEPTED_SUFFIXES))

@@ -7,6 +7,7 @@ app_name = "jobs"
 urlpatterns = [
     path("jobs/", views.job_list, name="list"),
     path("jobs/new/", views.job_kinds, name="kinds"),
+    path("jobs/bulk/", views.job_bulk, name="bulk"),
     path("jobs/new/semantic_model/schemas/", views.table_schemas, name="table_schemas"),
     path("jobs/new/semantic_model/tables/", views.table_list, name="table_list"),
     path("jobs/new/<slug:kind>/", views.job_new, name="new"),

@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -34,8 +34,9 @@ from jobs.engine.timeline import timeline
 from jobs.kinds import table_choice
 from jobs.models import Document, Job, JobEvent, Preferences
 from jobs.provider import reading
-from jobs.web import polling, shortcut
+from jobs.web import bulk, polling, reruns, shortcut
 from jobs.web.forms import (
+    BulkJobsForm,
     DocumentPasteForm,
     DocumentTitleForm,
     DocumentUploadForm,
@@ -71,6 +72,33 @@ def job_list(request: HtmxHttpRequest) -> HttpResponse:
     }
     template = "jobs/job_list.html#job-rows" if request.htmx else "jobs/job_list.html"
     return render(request, template, context)
+
+
+@require_POST
+def job_bulk(request: HttpRequest) -> HttpResponse:
+    """Cancel or delete the jobs ticked in My jobs: a page says what would happen, and
+    its button does it. Ids of jobs that are not the user's are ignored."""
+    form = BulkJobsForm(request.POST)
+    back = list_url(request)
+    if not form.is_valid():
+        return render(request, "jobs/job_bulk.html", {"form": form, "back": back}, status=400)
+    jobs = Job.objects.for_user(request.user).filter(pk__in=form.cleaned_data["ids"])
+    plan = bulk.plan(form.cleaned_data["action"], jobs)
+    if not plan.acted_on and not plan.left:
+        messages.info(request, "Nothing was done: none of the ticked jobs exists any more.")
+        return redirect(back)
+    if not form.cleaned_data["confirmed"]:
+        return render(request, "jobs/job_bulk.html", {"form": form, "plan": plan, "back": back})
+    messages.success(request, bulk.carry_out(plan))
+    return redirect(back)
+
+
+def list_url(request: HttpRequest) -> str:
+    """My jobs as the user left it (filters, page), from the form's `next`, if it is one."""
+    url = request.POST.get("next", "")
+    home = reverse("jobs:list")
+    safe = url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()})
+    return url if safe and url.split("?")[0] == home else home
 
 
 def mark_lookalikes(page) -> None:
@@ -257,6 +285,9 @@ def job_rerun(request: HttpRequest, pk) -> HttpResponse:
     kind = get_kind(job.kind)
     if kind is None:
         raise Http404("No such kind of job.")
+    # A big job is not started again on one tap: a page says what it costs first.
+    if not request.POST.get("confirmed") and (reasons := reruns.reasons_to_ask(job)):
+        return render(request, "jobs/job_rerun.html", {"job": job, "reasons": reasons})
     try:
         new = submitting.submit(owner=request.user, kind=kind, params=job.params)
     except submitting.SubmitRefused as exc:

@@ -48,10 +48,57 @@ def test_the_command_prints_the_link_when_no_mail_is_sent(settings):
     assert link.startswith(settings.SITE_URL + "/accounts/invitation/")
     assert mail.outbox == []
     response = accept(Client(), link)
-    assert response.status_code == 302 and response["Location"] == reverse("login")
+    assert response.status_code == 302 and response["Location"] == reverse("jobs:list")
     user = get_user_model().objects.get(username="newbie")
     assert user.email == "new@example.com" and not user.is_staff
     assert user.check_password(NEW_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_the_development_console_is_no_mail_server_and_the_link_is_printed_whole(settings):
+    # The console backend prints the mail quoted-printable: a long link broken by "=".
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    settings.SITE_URL = "http://localhost:8000/" + "a-long-site-path/" * 6
+
+    output = invite("new@example.com")
+
+    assert "No e-mail was sent: no mail server is set up" in output
+    assert "sent by e-mail" not in output
+    (link,) = LINK.findall(output)
+    assert link.startswith(settings.SITE_URL.rstrip("/") + "/accounts/invitation/")
+    assert len(link) > 120 and "=" not in link
+    assert link in output.splitlines()
+
+
+@pytest.mark.django_db
+def test_a_refused_mail_says_so_and_prints_the_link(settings):
+    # Nothing listens on the discard port: the connection is refused at once.
+    smtp = {"host": "127.0.0.1", "port": 9, "timeout": 2}
+    settings.MAILERS = {
+        "default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": smtp}
+    }
+
+    output = invite("new@example.com")
+
+    assert "No e-mail was sent: the mail server refused it" in output
+    (link,) = LINK.findall(output)
+    assert Client().get(path_of(link)).status_code == 302
+
+
+@pytest.mark.django_db
+def test_accepting_an_invitation_logs_the_invitee_in(settings):
+    settings.EMAIL_ENABLED = False
+    (link,) = LINK.findall(invite("new@example.com"))
+    client = Client()
+
+    response = accept(client, link)
+
+    assert response.status_code == 302 and response["Location"] == reverse("jobs:list")
+    page = client.get(reverse("jobs:list"))
+    assert page.status_code == 200 and "Welcome, newbie" in page.text
+    assert page.context["user"].username == "newbie"
+    # Recorded as any login is: listed on the sessions page.
+    assert client.get(reverse("accounts:sessions")).context["sessions"]
 
 
 @pytest.mark.django_db

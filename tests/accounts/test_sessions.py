@@ -102,3 +102,84 @@ def test_a_session_from_before_sessions_were_recorded_is_listed_after_its_next_v
     laptop.get(reverse("jobs:list"))
 
     assert "Old Laptop" in laptop.get(reverse("accounts:sessions")).text
+
+
+FIREFOX_ON_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+)
+SAFARI_ON_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
+)
+
+
+def test_sessions_are_named_by_browser_and_system(user):
+    laptop = log_in(user.username, FIREFOX_ON_WINDOWS)
+    log_in(user.username, SAFARI_ON_IPHONE)
+
+    page = laptop.get(reverse("accounts:sessions"))
+
+    assert "Firefox 128 on Windows 10" in page.text
+    assert "Mobile Safari 17.1 on iOS 17.1 (Apple iPhone)" in page.text
+    assert "Mozilla/5.0" not in page.text
+
+
+def test_a_header_no_rule_knows_is_shown_as_it_came_cut_short(user):
+    odd = "SomeInHouseTool " + "x" * 200
+    client = log_in(user.username, odd)
+
+    page = client.get(reverse("accounts:sessions"))
+
+    assert "SomeInHouseTool xxx" in page.text and odd not in page.text
+
+
+def test_a_device_is_named_and_renamed_and_the_name_removed(user):
+    laptop = log_in(user.username, FIREFOX_ON_WINDOWS)
+    own = UserSession.objects.get(user=user)
+    url = reverse("accounts:session_label", args=[own.pk])
+
+    named = laptop.post(url, {"label": "  Work laptop "}, follow=True)
+
+    assert "Device named “Work laptop”." in named.text
+    assert UserSession.objects.get(pk=own.pk).label == "Work laptop"
+    assert '<strong class="device-label">Work laptop</strong>' in named.text
+    cleared = laptop.post(url, {"label": ""}, follow=True)
+    assert "Device name removed." in cleared.text
+    assert UserSession.objects.get(pk=own.pk).label == ""
+
+
+def test_a_bad_device_name_is_refused_beside_its_session(user):
+    laptop = log_in(user.username, FIREFOX_ON_WINDOWS)
+    own = UserSession.objects.get(user=user)
+    url = reverse("accounts:session_label", args=[own.pk])
+
+    too_long = laptop.post(url, {"label": "x" * 61})
+    invisible = laptop.post(url, {"label": "\u200b\u200b"})
+
+    assert too_long.status_code == 400 and "at most 60 characters" in too_long.text
+    assert invisible.status_code == 400 and "Write something visible" in invisible.text
+    assert '<details class="rename" open>' in too_long.text
+    assert UserSession.objects.get(pk=own.pk).label == ""
+
+
+def test_another_users_device_cannot_be_named(user, other_user):
+    mallory = log_in(other_user.username, "Mallory")
+    log_in(user.username, FIREFOX_ON_WINDOWS)
+    alices = UserSession.objects.get(user=user)
+
+    response = mallory.post(reverse("accounts:session_label", args=[alices.pk]), {"label": "pwned"})
+
+    assert response.status_code == 404
+    assert UserSession.objects.get(pk=alices.pk).label == ""
+
+
+def test_naming_a_device_needs_the_csrf_token(user):
+    client = Client(enforce_csrf_checks=True, HTTP_USER_AGENT=FIREFOX_ON_WINDOWS)
+    client.force_login(user)
+    client.get(reverse("accounts:sessions"))
+    own = UserSession.objects.get(user=user)
+
+    response = client.post(reverse("accounts:session_label", args=[own.pk]), {"label": "x"})
+
+    assert response.status_code == 403
+    assert UserSession.objects.get(pk=own.pk).label == ""

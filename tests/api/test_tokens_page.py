@@ -18,7 +18,7 @@ PAGE = "/settings/tokens/"
 
 
 def shown_key(response) -> str | None:
-    match = re.search(rb"<code data-new-token>([^<]+)</code>", response.content)
+    match = re.search(rb'<code id="new-token" data-new-token>([^<]+)</code>', response.content)
     return match.group(1).decode() if match else None
 
 
@@ -43,6 +43,11 @@ class TestPage:
         assert response.status_code == 200
         assert key and works(key)
         assert "no-store" in response["Cache-Control"]
+        # A Copy button for the token, shown by static/js/copy.js (hidden without it).
+        assert b'data-copy-target="#new-token" aria-live="polite" hidden>Copy</button>' in (
+            response.content
+        )
+        assert b"js/copy.js" in response.content
         token = ApiToken.objects.get()
         assert (token.user, token.name) == (user, "nightly export")
         again = alice_client.get(PAGE)

@@ -26,7 +26,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         if invitations.send(invitation, link):
             self.stdout.write("Invitation sent by e-mail.")
-        else:
-            # The terminal, not a log: the link must reach whoever runs the command.
-            self.stdout.write("No e-mail was sent (no mail server). Pass on this link:")
-            self.stdout.write(link)
+            return
+        why = (
+            "the mail server refused it (see the log)"
+            if invitations.mail_goes_out()
+            else "no mail server is set up (EMAIL_HOST)"
+        )
+        # The terminal, not a log: the link must reach whoever runs the command, whole,
+        # on a line of its own (a terminal wraps it, but copies it in one piece).
+        self.stdout.write(f"No e-mail was sent: {why}. Pass on this link yourself:")
+        self.stdout.write(link)
