@@ -342,9 +342,11 @@ JOB_KIND_MODULES = [
 ]
 # How often the job page polls for progress, in seconds.
 JOB_POLL_SECONDS = env_float("JOB_POLL_SECONDS", 5.0)
-# How long the signed URL a job page polls stays good; the page then reloads itself,
-# which checks the session again and gives it a new one (jobs/web/polling.py).
-JOB_POLL_TOKEN_SECONDS = env_int("JOB_POLL_TOKEN_SECONDS", 3600)
+# How long the signed URL a job page polls stays good. Each answer past half of it gives
+# the page a new one; a page that stopped polling for longer reloads itself, which checks
+# the session again. Every poll also checks that the session is alive and its user
+# active (jobs/web/polling.py).
+JOB_POLL_TOKEN_SECONDS = env_int("JOB_POLL_TOKEN_SECONDS", 300)
 # A job that ends when its page has not polled for this long ended with its owner away:
 # they get an e-mail (unless they turned that off).
 JOB_NOTIFY_AWAY_SECONDS = env_float("JOB_NOTIFY_AWAY_SECONDS", 30.0)

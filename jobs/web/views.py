@@ -14,7 +14,6 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseNotFound,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -160,8 +159,7 @@ def idempotency_key(request: HttpRequest) -> str:
 def job_detail(request: HtmxHttpRequest, pk) -> HttpResponse:
     job = owned_job(request, pk)
     watching.mark(job)
-    token = polling.token(job, request.session.session_key or "")
-    poll_url = f"{reverse('jobs:status', args=[job.pk])}?t={token}"
+    poll_url = polling.url(job, request.session.session_key or "", request.user.password)
     context = status_context(job, poll_url)
     # A job that may end in a second should not look stuck until the regular poll.
     just_started = job.started_at and timezone.now() - job.started_at < timedelta(
@@ -177,21 +175,16 @@ def job_detail(request: HtmxHttpRequest, pk) -> HttpResponse:
 def job_status(request: HtmxHttpRequest, pk) -> HttpResponse:
     """The job page's poll: a 304 while nothing changed, the live part while only the
     progress moves (one query), the whole status section when the stage or status does."""
-    owner_id = polling.requested_owner(request, pk)
-    if owner_id is None:
-        # Expired, or not this browser's: nothing of the job. The page reloads itself,
-        # through the session's checks (a new token, or the login page).
-        response = HttpResponseNotFound("Nothing here.")
-        response["HX-Refresh"] = "true"
-        return response
+    granted = polling.requested(request, pk)
     # The WSGI shortcut (jobs/web/shortcut.py) passes on the row it read, if any.
-    job = shortcut.job_read(request, pk, owner_id) or polling.read(pk, owner_id)
-    if job is None:
-        raise Http404("No such job.")
+    job = granted and (shortcut.job_read(request, pk, granted) or polling.read(pk, granted))
+    if not job:
+        # Expired, not this browser's, or its session or user is gone: nothing of the job.
+        return polling.refused()
     ahead = dispatch.jobs_ahead(job) if job.status == Job.Status.QUEUED else None
-    if response := polling.answer(request, job, ahead):
+    if response := polling.answer(request, job, granted, ahead):
         return response
-    context = status_context(job, request.get_full_path(), ahead)
+    context = status_context(job, polling.poll_url(job, granted, request), ahead)
     context["announce"] = announcement(job, context["stages"])
     response = render(request, "jobs/job_detail.html#job-status", context)
     # The request came from the live part, inside the section it replaces.
