@@ -106,6 +106,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # A body over REQUEST_MAX_BYTES is refused before it is read (jobs/bodies.py).
+    "jobs.bodies.RequestSizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -337,6 +339,8 @@ JOB_KIND_MODULES = [
     "jobs.kinds.semantic_model",
     "jobs.kinds.review",
     "jobs.kinds.deep_dive",
+    # Uploaded files are read by this kind, in the worker (not offered on the pages).
+    "jobs.kinds.document_extraction",
     # More kinds from elsewhere without editing this file (the benchmarks' no-op kind).
     *env_list("JOB_EXTRA_KIND_MODULES"),
 ]
@@ -399,6 +403,19 @@ DOCUMENT_MAX_FILES_PER_UPLOAD = env_int("DOCUMENT_MAX_FILES_PER_UPLOAD", 10)
 DOCUMENT_MAX_COUNT = env_int("DOCUMENT_MAX_COUNT", 200)
 DOCUMENT_MAX_TOTAL_CHARS = env_int("DOCUMENT_MAX_TOTAL_CHARS", 20_000_000)
 DOCUMENT_MAX_PASTE_CHARS = env_int("DOCUMENT_MAX_PASTE_CHARS", 1_000_000)
+# An upload is stored as it comes and read by a worker, in a child process held to these
+# limits (jobs/analysis/texts/extracting.py): a file past one is refused, naming it.
+DOCUMENT_MAX_CHARS = env_int("DOCUMENT_MAX_CHARS", 5_000_000)
+DOCUMENT_MAX_PAGES = env_int("DOCUMENT_MAX_PAGES", 2_000)
+DOCUMENT_MAX_NESTING = env_int("DOCUMENT_MAX_NESTING", 100)
+DOCUMENT_EXTRACT_MEMORY_MB = env_int("DOCUMENT_EXTRACT_MEMORY_MB", 1_024)
+DOCUMENT_EXTRACT_SECONDS = env_float("DOCUMENT_EXTRACT_SECONDS", 120.0)
+# A request's body past this is refused (413) before it is read (uploads: every file at
+# its limit, and room for the form), by jobs/bodies.py; gunicorn.conf.py caps the request
+# line and headers, and Django's DATA_UPLOAD_MAX_MEMORY_SIZE the fields besides files.
+REQUEST_MAX_BYTES = env_int(
+    "REQUEST_MAX_BYTES", DOCUMENT_MAX_FILES_PER_UPLOAD * DOCUMENT_MAX_BYTES + 1024 * 1024
+)
 # A review reads at most this many documents.
 REVIEW_MAX_DOCUMENTS = env_int("REVIEW_MAX_DOCUMENTS", 50)
 # Uploads above this size go to a temporary file instead of memory.

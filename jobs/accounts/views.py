@@ -40,6 +40,12 @@ class LoginView(auth_views.LoginView):
         # a server thread for whoever keeps knocking.
         if not settings.AXES_ENABLED or getattr(self.request, "axes_locked_out", False):
             return super().form_invalid(form)
+        # A username the form refused (a NUL byte, too long) never reached authenticate():
+        # axes counted nothing, and the database must not be asked about it.
+        if form.has_error("username"):
+            response = super().form_invalid(form)
+            response.status_code = 400
+            return response
         credentials = {"username": form.data.get("username", "")}
         # Axes counted this failure already: the first one is answered at once.
         earlier = AxesProxyHandler.get_failures(self.request, credentials) - 1
@@ -219,6 +225,11 @@ class PasswordResetView(auth_views.PasswordResetView):
         # Links point at SITE_URL, as every e-mail's do, whatever Host the request named.
         self.extra_email_context = {"site_url": settings.SITE_URL.rstrip("/")}
         return super().form_valid(form)
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

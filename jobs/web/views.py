@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count
 from django.http import (
     Http404,
@@ -28,9 +29,9 @@ from django_htmx.middleware import HtmxDetails
 from jobs.analysis.texts import documents
 from jobs.analysis.texts.documents import DocumentError
 from jobs.engine import dispatch, submitting, watching
-from jobs.engine.registry import all_kinds, get_kind, stage_states
+from jobs.engine.registry import get_kind, listed_kinds, stage_states
 from jobs.engine.timeline import stage_times
-from jobs.kinds import table_choice
+from jobs.kinds import document_extraction, table_choice
 from jobs.models import Document, Job, JobEvent, Preferences
 from jobs.web import polling, shortcut
 from jobs.web.forms import (
@@ -65,7 +66,7 @@ def job_list(request: HtmxHttpRequest) -> HttpResponse:
         "statuses": Job.Status.choices,
         "has_active": any(job.is_active for job in page),
         "poll_seconds": settings.JOB_POLL_SECONDS,
-        "kinds": all_kinds().values(),
+        "kinds": listed_kinds(),
     }
     template = "jobs/job_list.html#job-rows" if request.htmx else "jobs/job_list.html"
     return render(request, template, context)
@@ -84,13 +85,13 @@ def mark_lookalikes(page) -> None:
 
 @require_GET
 def job_kinds(request: HttpRequest) -> HttpResponse:
-    return render(request, "jobs/job_kinds.html", {"kinds": all_kinds().values()})
+    return render(request, "jobs/job_kinds.html", {"kinds": listed_kinds()})
 
 
 @require_http_methods(["GET", "POST"])
 def job_new(request: HttpRequest, kind: str) -> HttpResponse:
     job_kind = get_kind(kind)
-    if job_kind is None:
+    if job_kind is None or not job_kind.listed:
         raise Http404("No such kind of job.")
     # Fields prefilled from the address (a chooser's choice without JavaScript), or, for
     # "Edit and run again", from one of the user's own jobs.
@@ -326,7 +327,7 @@ def owned_document(request: HttpRequest, pk) -> Document:
 
 def _document_page(request, upload_form=None, paste_form=None, status=200) -> HttpResponse:
     context = {
-        "documents": Document.objects.for_user(request.user).defer("text"),
+        "documents": Document.objects.for_user(request.user).defer("text", "upload"),
         "upload_form": upload_form or DocumentUploadForm(),
         "paste_form": paste_form or DocumentPasteForm(),
     }
@@ -343,11 +344,22 @@ def document_upload(request: HttpRequest) -> HttpResponse:
     form = DocumentUploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            added = documents.add_files(request.user, form.cleaned_data["files"])
+            with transaction.atomic():
+                stored = documents.store_files(request.user, form.cleaned_data["files"])
+                # Read in the worker: the request only keeps the files.
+                submitting.submit(
+                    owner=request.user, kind=get_kind(document_extraction.KIND.slug),
+                    params=document_extraction.params_for(stored),
+                )  # fmt: skip
         except DocumentError as exc:
             form.add_error("files", exc.messages)
+        except submitting.SubmitRefused as exc:
+            form.add_error("files", str(exc))
         else:
-            messages.success(request, f"Added {len(added)} document{pluralize(len(added))}.")
+            count = len(stored)
+            messages.success(
+                request, f"Added {count} file{pluralize(count)}: extracting the text now."
+            )
             return redirect("jobs:documents")
     return _document_page(request, upload_form=form, status=400)
 
