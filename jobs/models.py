@@ -416,3 +416,18 @@ class BadTokenAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Bad token from {self.ip_address} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class MailAttempt(models.Model):
+    """One account e-mail asked for (a password reset, an address to confirm, an
+    invitation), by the SHA-256 of what it counts against: an address or an account
+    (jobs/accounts/throttling.py)."""
+
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "at"], name="mail_attempt_key_at")]
+
+    def __str__(self) -> str:
+        return f"Mail attempt at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -327,6 +327,11 @@ AXES_VERBOSE = False
 # A successful login is not logged with its username and address in a table nobody reads.
 AXES_DISABLE_ACCESS_LOG = True
 LOGIN_FAILURE_DELAY_SECONDS = env_float("LOGIN_FAILURE_DELAY_SECONDS", 0.5)
+# Account e-mails (password reset, confirming a new address, invitations) are sent by the
+# worker, never in the request, and at most ACCOUNT_MAIL_LIMIT go to one address, or for
+# one account, in ACCOUNT_MAIL_WINDOW_MINUTES (jobs/accounts/throttling.py).
+ACCOUNT_MAIL_LIMIT = env_int("ACCOUNT_MAIL_LIMIT", 3)
+ACCOUNT_MAIL_WINDOW_MINUTES = env_int("ACCOUNT_MAIL_WINDOW_MINUTES", 60)
 # API tokens: a client address that sent this many unknown tokens within the window is
 # answered 429 until the window has passed over them.
 API_BAD_TOKEN_LIMIT = env_int("API_BAD_TOKEN_LIMIT", 20)
