@@ -310,14 +310,16 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 2) * 3600
 TRUSTED_PROXY_COUNT = env_int(
     "TRUSTED_PROXY_COUNT", 1 if os.environ.get("RAILWAY_ENVIRONMENT_NAME") else 0
 )
-# Logins (django-axes): after LOGIN_FAILURE_LIMIT failures for one username, or from one
-# address, both are refused for LOGIN_LOCKOUT_MINUTES (staff can unlock in the admin);
+# Logins (django-axes): after LOGIN_FAILURE_LIMIT failures for one username from one
+# address, or from one address whatever the usernames, that address is refused for
+# LOGIN_LOCKOUT_MINUTES (staff can unlock in the admin). A username alone locks nothing:
+# whoever guesses someone's password locks themselves out, not the account's owner;
 # before that, each failure is answered after a growing pause (LOGIN_FAILURE_DELAY_SECONDS
 # per failure so far, at most 5 s). The failures are rows in the database, so every web
 # process counts the same ones and honours the same lock.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "jobs.clients.client_ip"

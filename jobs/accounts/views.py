@@ -32,7 +32,7 @@ MAX_LOGIN_DELAY_SECONDS = 5.0
 
 class LoginView(auth_views.LoginView):
     """Django's login, answering each failure after a pause that grows with the failures
-    already counted for that username or address (django-axes counts them, in the
+    already counted from that address, for that username or any (django-axes counts them, in the
     database). After AXES_FAILURE_LIMIT, axes refuses the login outright for a while."""
 
     def form_invalid(self, form):
