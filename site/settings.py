@@ -500,6 +500,9 @@ JOB_CLEANUP_FAILED_DAYS = env_int("JOB_CLEANUP_FAILED_DAYS", 30)
 # /health answers 503 while no worker cluster is alive. A web service whose health check
 # must pass while the worker is down (deployed separately) turns this off.
 HEALTH_REQUIRE_WORKER = env_bool("HEALTH_REQUIRE_WORKER", default=True)
+# /health tells anyone only "ok" or "error"; its details (queue counts, clusters, workers,
+# the reason) go to staff and to a caller sending `Authorization: Bearer <HEALTH_TOKEN>`.
+HEALTH_TOKEN = env_str("HEALTH_TOKEN")
 # django-q2 clusters report that they are alive through Django's cache. A table in the
 # app's own database lets the web process see clusters running in other processes and
 # machines (a per-process memory cache would not); `createcachetable` creates it.
