@@ -130,7 +130,8 @@ def read(job_id, granted: Pass) -> Job | None:
     password the token was minted with, and the browser's session is still theirs and
     alive: one query."""
     pk = Job._meta.pk.get_db_prep_value(job_id, connection)
-    params = [pk, granted.owner_id, True, granted.session_key, timezone.now()]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params = [pk, granted.owner_id, True, granted.session_key, now]
     job = next(iter(Job.objects.raw(_READ, params)), None)
     if job is None:
         return None
