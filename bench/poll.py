@@ -78,7 +78,6 @@ def make_sessions(count: int, path: Path) -> None:
     from datetime import timedelta
 
     from django.contrib.auth import get_user_model
-    from django.urls import reverse
     from django.utils import timezone
 
     from jobs.models import Job, JobEvent
@@ -106,8 +105,7 @@ def make_sessions(count: int, path: Path) -> None:
     write_sessions(zip(users, jobs, strict=True), path)
     sessions = json.loads(path.read_text())
     for entry, job in zip(sessions, jobs, strict=True):
-        token = polling.token(job, entry["session"])
-        entry["status"] = f"{reverse('jobs:status', args=[job.pk])}?t={token}"
+        entry["status"] = polling.url(job, entry["session"], job.owner.password)
     path.write_text(json.dumps(sessions))
 
 

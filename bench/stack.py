@@ -41,6 +41,8 @@ def write_sessions(pairs, path: Path) -> None:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
+    from jobs.models import UserSession
+
     sessions = []
     for user, job in pairs:
         store = SessionStore()
@@ -48,6 +50,8 @@ def write_sessions(pairs, path: Path) -> None:
         store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
+        # As a login records it: the poll's query checks the session is the user's.
+        UserSession.objects.create(user=user, session_key=store.session_key)
         sessions.append({"session": store.session_key, "job": str(job.pk)})
     path.write_text(json.dumps(sessions))
 

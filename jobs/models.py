@@ -181,18 +181,27 @@ class DocumentQuerySet(models.QuerySet):
     def for_user(self, user) -> DocumentQuerySet:
         return self.filter(owner=user)
 
+    def ready(self) -> DocumentQuerySet:
+        return self.filter(status=Document.Status.READY)
+
 
 class Document(models.Model):
-    """A user's text, extracted once at upload and reused by any number of jobs.
+    """A user's text, extracted once and reused by any number of jobs.
 
     Only the text is kept: the jobs need nothing else, and hosts such as Railway have no
-    lasting disk for uploaded files.
+    lasting disk for uploaded files. An uploaded file waits in `upload` (the database,
+    which web and worker share) until a worker has read it, then goes.
     """
 
     class Source(models.TextChoices):
         UPLOAD = "upload", "Uploaded file"
         PASTE = "paste", "Pasted text"
         DEMO = "demo", "Demo document"
+
+    class Status(models.TextChoices):
+        EXTRACTING = "extracting", "Extracting…"
+        READY = "ready", "Ready"
+        REFUSED = "refused", "Refused"
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="documents"
@@ -202,9 +211,13 @@ class Document(models.Model):
     filename = models.CharField(max_length=255, blank=True)
     size_bytes = models.PositiveIntegerField(default=0)
     pages = models.PositiveIntegerField(null=True, blank=True)
-    text = models.TextField()
+    text = models.TextField(blank=True)
     chars = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status, default=Status.READY)
+    # Why the file was refused, naming it and the limit it reached.
+    error = models.TextField(blank=True)
+    upload = models.BinaryField(null=True, blank=True, editable=False)
 
     objects = DocumentQuerySet.as_manager()
 
@@ -406,3 +419,18 @@ class BadTokenAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Bad token from {self.ip_address} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class MailAttempt(models.Model):
+    """One account e-mail asked for (a password reset, an address to confirm, an
+    invitation), by the SHA-256 of what it counts against: an address or an account
+    (jobs/accounts/throttling.py)."""
+
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "at"], name="mail_attempt_key_at")]
+
+    def __str__(self) -> str:
+        return f"Mail attempt at {self.at:%Y-%m-%d %H:%M:%S}"

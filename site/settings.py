@@ -106,6 +106,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # A body over REQUEST_MAX_BYTES is refused before it is read (jobs/bodies.py).
+    "jobs.bodies.RequestSizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -308,14 +310,16 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 2) * 3600
 TRUSTED_PROXY_COUNT = env_int(
     "TRUSTED_PROXY_COUNT", 1 if os.environ.get("RAILWAY_ENVIRONMENT_NAME") else 0
 )
-# Logins (django-axes): after LOGIN_FAILURE_LIMIT failures for one username, or from one
-# address, both are refused for LOGIN_LOCKOUT_MINUTES (staff can unlock in the admin);
+# Logins (django-axes): after LOGIN_FAILURE_LIMIT failures for one username from one
+# address, or from one address whatever the usernames, that address is refused for
+# LOGIN_LOCKOUT_MINUTES (staff can unlock in the admin). A username alone locks nothing:
+# whoever guesses someone's password locks themselves out, not the account's owner;
 # before that, each failure is answered after a growing pause (LOGIN_FAILURE_DELAY_SECONDS
 # per failure so far, at most 5 s). The failures are rows in the database, so every web
 # process counts the same ones and honours the same lock.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "jobs.clients.client_ip"
@@ -325,6 +329,11 @@ AXES_VERBOSE = False
 # A successful login is not logged with its username and address in a table nobody reads.
 AXES_DISABLE_ACCESS_LOG = True
 LOGIN_FAILURE_DELAY_SECONDS = env_float("LOGIN_FAILURE_DELAY_SECONDS", 0.5)
+# Account e-mails (password reset, confirming a new address, invitations) are sent by the
+# worker, never in the request, and at most ACCOUNT_MAIL_LIMIT go to one address, or for
+# one account, in ACCOUNT_MAIL_WINDOW_MINUTES (jobs/accounts/throttling.py).
+ACCOUNT_MAIL_LIMIT = env_int("ACCOUNT_MAIL_LIMIT", 3)
+ACCOUNT_MAIL_WINDOW_MINUTES = env_int("ACCOUNT_MAIL_WINDOW_MINUTES", 60)
 # API tokens: a client address that sent this many unknown tokens within the window is
 # answered 429 until the window has passed over them.
 API_BAD_TOKEN_LIMIT = env_int("API_BAD_TOKEN_LIMIT", 20)
@@ -337,14 +346,18 @@ JOB_KIND_MODULES = [
     "jobs.kinds.semantic_model",
     "jobs.kinds.review",
     "jobs.kinds.deep_dive",
+    # Uploaded files are read by this kind, in the worker (not offered on the pages).
+    "jobs.kinds.document_extraction",
     # More kinds from elsewhere without editing this file (the benchmarks' no-op kind).
     *env_list("JOB_EXTRA_KIND_MODULES"),
 ]
 # How often the job page polls for progress, in seconds.
 JOB_POLL_SECONDS = env_float("JOB_POLL_SECONDS", 5.0)
-# How long the signed URL a job page polls stays good; the page then reloads itself,
-# which checks the session again and gives it a new one (jobs/web/polling.py).
-JOB_POLL_TOKEN_SECONDS = env_int("JOB_POLL_TOKEN_SECONDS", 3600)
+# How long the signed URL a job page polls stays good. Each answer past half of it gives
+# the page a new one; a page that stopped polling for longer reloads itself, which checks
+# the session again. Every poll also checks that the session is alive and its user
+# active (jobs/web/polling.py).
+JOB_POLL_TOKEN_SECONDS = env_int("JOB_POLL_TOKEN_SECONDS", 300)
 # A job that ends when its page has not polled for this long ended with its owner away:
 # they get an e-mail (unless they turned that off).
 JOB_NOTIFY_AWAY_SECONDS = env_float("JOB_NOTIFY_AWAY_SECONDS", 30.0)
@@ -397,6 +410,19 @@ DOCUMENT_MAX_FILES_PER_UPLOAD = env_int("DOCUMENT_MAX_FILES_PER_UPLOAD", 10)
 DOCUMENT_MAX_COUNT = env_int("DOCUMENT_MAX_COUNT", 200)
 DOCUMENT_MAX_TOTAL_CHARS = env_int("DOCUMENT_MAX_TOTAL_CHARS", 20_000_000)
 DOCUMENT_MAX_PASTE_CHARS = env_int("DOCUMENT_MAX_PASTE_CHARS", 1_000_000)
+# An upload is stored as it comes and read by a worker, in a child process held to these
+# limits (jobs/analysis/texts/extracting.py): a file past one is refused, naming it.
+DOCUMENT_MAX_CHARS = env_int("DOCUMENT_MAX_CHARS", 5_000_000)
+DOCUMENT_MAX_PAGES = env_int("DOCUMENT_MAX_PAGES", 2_000)
+DOCUMENT_MAX_NESTING = env_int("DOCUMENT_MAX_NESTING", 100)
+DOCUMENT_EXTRACT_MEMORY_MB = env_int("DOCUMENT_EXTRACT_MEMORY_MB", 1_024)
+DOCUMENT_EXTRACT_SECONDS = env_float("DOCUMENT_EXTRACT_SECONDS", 120.0)
+# A request's body past this is refused (413) before it is read (uploads: every file at
+# its limit, and room for the form), by jobs/bodies.py; gunicorn.conf.py caps the request
+# line and headers, and Django's DATA_UPLOAD_MAX_MEMORY_SIZE the fields besides files.
+REQUEST_MAX_BYTES = env_int(
+    "REQUEST_MAX_BYTES", DOCUMENT_MAX_FILES_PER_UPLOAD * DOCUMENT_MAX_BYTES + 1024 * 1024
+)
 # A review reads at most this many documents.
 REVIEW_MAX_DOCUMENTS = env_int("REVIEW_MAX_DOCUMENTS", 50)
 # Uploads above this size go to a temporary file instead of memory.
@@ -474,6 +500,9 @@ JOB_CLEANUP_FAILED_DAYS = env_int("JOB_CLEANUP_FAILED_DAYS", 30)
 # /health answers 503 while no worker cluster is alive. A web service whose health check
 # must pass while the worker is down (deployed separately) turns this off.
 HEALTH_REQUIRE_WORKER = env_bool("HEALTH_REQUIRE_WORKER", default=True)
+# /health tells anyone only "ok" or "error"; its details (queue counts, clusters, workers,
+# the reason) go to staff and to a caller sending `Authorization: Bearer <HEALTH_TOKEN>`.
+HEALTH_TOKEN = env_str("HEALTH_TOKEN")
 # django-q2 clusters report that they are alive through Django's cache. A table in the
 # app's own database lets the web process see clusters running in other processes and
 # machines (a per-process memory cache would not); `createcachetable` creates it.

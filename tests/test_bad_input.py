@@ -215,3 +215,83 @@ def test_a_connection_url_reaching_past_its_database(admin_client, url, expected
     assert response.status_code == 200 and expected in page
     assert "secret-pw" not in page and "nobody_here" not in page and "'@'" not in page
     assert not Connection.objects.exists()
+
+
+# --- issue 27: files that bomb the reader, the status URL, the login, the body's size ---
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("nested.pdf", "nested_arrays_pdf", "nested.pdf: the PDF is nested too deeply"),
+        ("cmap.pdf", "oversized_cmap_pdf", "cmap.pdf: the PDF goes past a reading limit"),
+        ("pages.pdf", "shared_stream_pdf", "pages.pdf: the PDF has 2,500 pages, over the limit"),
+        ("deep.html", "deep_html", "deep.html: the file is nested deeper than the limit"),
+    ],
+)
+def test_a_file_that_bombs_the_reader_is_refused_naming_it_and_the_limit(name, data, message):
+    from jobs.analysis.texts.extracting import DocumentError, Limits, extract_isolated
+    from tests import pdfs
+
+    content = {
+        "nested_arrays_pdf": pdfs.nested_arrays_pdf,
+        "oversized_cmap_pdf": pdfs.oversized_cmap_pdf,
+        "shared_stream_pdf": lambda: pdfs.shared_stream_pdf(2_500),
+        "deep_html": lambda: b"<div>" * 5_000 + b"deep" + b"</div>" * 5_000,
+    }[data]()
+
+    with pytest.raises(DocumentError, match=message):
+        extract_isolated(name, content, Limits())
+
+
+def test_a_file_past_the_memory_or_time_limit_is_refused_naming_it():
+    from jobs.analysis.texts.extracting import DocumentError, Limits, extract_isolated
+
+    with pytest.raises(
+        DocumentError, match="big.txt: reading the file needed more than the limit of 60 MB"
+    ):
+        extract_isolated("big.txt", b"word " * 4_000_000, Limits(memory_mb=60))
+    with pytest.raises(
+        DocumentError, match="slow.txt: reading the file took longer than the limit of 0.05 s"
+    ):
+        extract_isolated("slow.txt", b"words", Limits(seconds=0.05))
+
+
+def test_a_status_url_with_too_many_query_fields_is_a_400(alice_client, user, settings):
+    from tests.factories import make_job
+    from tests.web.test_polling import poll_url
+
+    job = make_job(user, status=Job.Status.RUNNING, attempts=1)
+    url = poll_url(alice_client, job)
+    fields = "&".join(f"f{n}=1" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+
+    response = alice_client.get(f"{url}&{fields}", headers={"HX-Request": "true"})
+
+    assert response.status_code == 400
+
+
+def test_a_login_with_a_nul_byte_is_a_form_error(user, settings):
+    settings.AXES_ENABLED = True
+    client = Client()
+
+    response = client.post("/accounts/login/", {"username": "ali\x00ce", "password": "x"})
+    reset = client.post("/accounts/password_reset/", {"email": "a\x00@example.com"})
+
+    assert response.status_code == 400
+    assert "Null characters are not allowed." in response.content.decode()
+    assert 400 <= reset.status_code < 500 and "errorlist" in reset.content.decode()
+
+
+def test_a_body_over_the_cap_is_a_413_with_a_message(alice_client, settings):
+    settings.REQUEST_MAX_BYTES = 1_048_576
+    before = rows()
+
+    response = alice_client.generic(
+        "POST", "/documents/upload/", data=b"--b--", CONTENT_LENGTH=str(50 * 1_048_576),
+        content_type="multipart/form-data; boundary=b",
+    )  # fmt: skip
+    unreadable = alice_client.generic("POST", "/documents/paste/", data=b"x", CONTENT_LENGTH="ten")
+
+    assert response.status_code == 413 and "50.0 MB, over the limit of 1 MB" in response.text
+    assert unreadable.status_code == 400
+    assert rows() == before

@@ -13,7 +13,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.accounts import links
+from jobs.accounts import links, throttling
 from jobs.models import EmailChange
 
 logger = logging.getLogger(__name__)
@@ -23,14 +23,29 @@ class EmailChangeError(Exception):
     """Why the address cannot be changed; the message is meant for the user."""
 
 
-def request_change(user, new_email: str) -> None:
-    """Send the confirmation link to `new_email`. Raises EmailChangeError when this server
-    sends no e-mail or the mail server refused."""
+def check_request(user, new_email: str) -> None:
+    """Whether a confirmation link may go to `new_email` now: raises EmailChangeError
+    when this server sends no e-mail, or the address or the account had its share of
+    links (ACCOUNT_MAIL_LIMIT). The link itself goes from a worker (`send_confirmation`,
+    through jobs/accounts/mailing.py)."""
     if not settings.EMAIL_ENABLED:
         raise EmailChangeError(
             "This server sends no e-mail (no mail server is set up), so it cannot confirm "
             "a new address."
         )
+    keys = (
+        throttling.address_key("email-change", new_email),
+        throttling.account_key("email-change", user),
+    )
+    if not throttling.allow(*keys):
+        raise EmailChangeError(
+            f"Too many confirmation e-mails were asked for this address or this account; "
+            f"try again within {settings.ACCOUNT_MAIL_WINDOW_MINUTES} minutes."
+        )
+
+
+def send_confirmation(user, new_email: str) -> bool:
+    """Send the confirmation link to `new_email`; False when the mail server refused."""
     token, token_hash = links.new_token()
     change = EmailChange.objects.create(user=user, new_email=new_email, token_hash=token_hash)
     link = links.absolute_url("accounts:email_confirm", token)
@@ -42,11 +57,12 @@ def request_change(user, new_email: str) -> None:
     )
     try:
         send_mail("Confirm your e-mail address", body, None, [new_email])
-    except Exception as exc:
+    except Exception:
         logger.exception("e-mail confirmation failed user_id=%s", user.pk)
         change.delete()
-        raise EmailChangeError("The confirmation e-mail could not be sent; try later.") from exc
+        return False
     logger.info("e-mail change requested user_id=%s", user.pk)
+    return True
 
 
 def pending(user, token: str) -> EmailChange | None:
@@ -86,12 +102,9 @@ def confirm(user, token: str) -> str:
         EmailChange.objects.filter(user=user).delete()
         if taken:
             raise EmailChangeError("Another account uses this address already.")
-        old_email = user.email
         user.email = change.new_email
         user.save(update_fields=["email"])
     logger.info("e-mail address changed user_id=%s", user.pk)
-    if old_email and settings.EMAIL_ENABLED:
-        tell_old_address(user, old_email)
     return user.email
 
 

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
 
+from jobs.accounts import throttling
 from jobs.validators import visible_text
 
 
@@ -60,8 +61,17 @@ class InviteForm(forms.Form):
 
 class QuietPasswordResetForm(PasswordResetForm):
     """Django's form, sending nothing when this server sends no e-mail: the answer looks
-    the same either way, so it tells nobody whether an address has an account."""
+    the same either way, so it tells nobody whether an address has an account. Run by the
+    worker (jobs/accounts/mailing.py): an account past its limit of e-mails gets none."""
+
+    sent = 0
+
+    def get_users(self, email):
+        for user in super().get_users(email):
+            if throttling.allow(throttling.account_key("reset", user)):
+                yield user
 
     def send_mail(self, *args, **kwargs) -> None:
         if settings.EMAIL_ENABLED:
             super().send_mail(*args, **kwargs)
+            self.sent += 1

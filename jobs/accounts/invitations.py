@@ -14,7 +14,7 @@ from django.core.mail.backends.console import EmailBackend as ConsoleBackend
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.accounts import links
+from jobs.accounts import links, throttling
 from jobs.models import Invitation
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,14 @@ def invite(email: str, *, is_staff: bool = False, invited_by=None) -> tuple[Invi
     email = get_user_model().objects.normalize_email(email.strip())
     if get_user_model().objects.filter(email__iexact=email).exists():
         raise InvitationError("An account with this e-mail address already exists.")
+    keys = [throttling.address_key("invitation", email)]
+    if invited_by is not None:
+        keys.append(throttling.account_key("invitation", invited_by))
+    if not throttling.allow(*keys):
+        raise InvitationError(
+            "Too many invitations went to this address, or from your account, lately; "
+            f"try again within {settings.ACCOUNT_MAIL_WINDOW_MINUTES} minutes."
+        )
     token, token_hash = links.new_token()
     with transaction.atomic():
         Invitation.objects.open().filter(email__iexact=email).update(expires_at=timezone.now())

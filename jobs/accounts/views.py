@@ -18,7 +18,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jobs.accounts import email_change, invitations, sessions
+from jobs.accounts import email_change, invitations, mailing, sessions, throttling
 from jobs.accounts.forms import (
     EmailForm,
     InvitationAcceptForm,
@@ -38,7 +38,7 @@ MAX_LOGIN_DELAY_SECONDS = 5.0
 
 class LoginView(auth_views.LoginView):
     """Django's login, answering each failure after a pause that grows with the failures
-    already counted for that username or address (django-axes counts them, in the
+    already counted from that address, for that username or any (django-axes counts them, in the
     database). After AXES_FAILURE_LIMIT, axes refuses the login outright for a while."""
 
     def form_invalid(self, form):
@@ -46,6 +46,12 @@ class LoginView(auth_views.LoginView):
         # a server thread for whoever keeps knocking.
         if not settings.AXES_ENABLED or getattr(self.request, "axes_locked_out", False):
             return super().form_invalid(form)
+        # A username the form refused (a NUL byte, too long) never reached authenticate():
+        # axes counted nothing, and the database must not be asked about it.
+        if form.has_error("username"):
+            response = super().form_invalid(form)
+            response.status_code = 400
+            return response
         credentials = {"username": form.data.get("username", "")}
         # Axes counted this failure already: the first one is answered at once.
         earlier = AxesProxyHandler.get_failures(self.request, credentials) - 1
@@ -90,9 +96,13 @@ def profile_email(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST, user=request.user)
     if form.is_valid():
         try:
-            email_change.request_change(request.user, form.cleaned_data["email"])
+            email_change.check_request(request.user, form.cleaned_data["email"])
         except email_change.EmailChangeError as exc:
             form.add_error("email", str(exc))
+        else:
+            mailing.later(
+                mailing.send_email_confirmation, request.user.pk, form.cleaned_data["email"]
+            )
     if not form.is_valid():
         return render(
             request, "accounts/profile.html", profile_context(request, email_form=form), status=400
@@ -116,11 +126,15 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
             {"change": change},
             status=200 if change else 404,
         )
+    old_email = request.user.email
     try:
         email = email_change.confirm(request.user, token)
     except email_change.EmailChangeError as exc:
         messages.error(request, str(exc))
         return redirect("accounts:profile")
+    if old_email and settings.EMAIL_ENABLED:
+        # The old address hears of it: if someone else changed it, its owner learns.
+        mailing.later(mailing.send_old_address_notice, request.user.pk, old_email)
     messages.success(request, f"Your e-mail address is now {email}.")
     return redirect("accounts:profile")
 
@@ -243,9 +257,18 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().get_context_data(email_enabled=settings.EMAIL_ENABLED, **kwargs)
 
     def form_valid(self, form):
-        # Links point at SITE_URL, as every e-mail's do, whatever Host the request named.
-        self.extra_email_context = {"site_url": settings.SITE_URL.rstrip("/")}
-        return super().form_valid(form)
+        """The same answer, after the same work, for every address: the worker looks the
+        address up and sends the mail (jobs/accounts/mailing.py). Past the address's
+        limit nothing is queued, and the answer is still the same."""
+        email = form.cleaned_data["email"]
+        if throttling.allow(throttling.address_key("reset", email)):
+            mailing.later(mailing.send_password_reset, email)
+        return redirect(self.get_success_url())
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -22,7 +22,7 @@ from jobs.api.schemas import (
     StatsOut,
 )
 from jobs.engine import submitting
-from jobs.engine.registry import all_kinds, get_kind
+from jobs.engine.registry import all_kinds, get_kind, listed_kinds
 from jobs.models import Job
 
 router = Router(tags=["jobs"])
@@ -79,8 +79,9 @@ def submit_job(
     if idempotency_key_header is not None and not key:
         raise ApiError(400, "Idempotency-Key must be 8 to 100 of A-Z a-z 0-9 _ . : -.")
     kind = get_kind(payload.kind)
-    if kind is None:
-        message = f"Unknown kind {payload.kind!r}; one of: {', '.join(all_kinds())}."
+    if kind is None or not kind.listed:
+        listed = ", ".join(kind.slug for kind in listed_kinds())
+        message = f"Unknown kind {payload.kind!r}; one of: {listed}."
         raise ApiError(400, message, errors={"kind": [message]})
     params = validated_params(kind, payload.params, request.user)
     try:

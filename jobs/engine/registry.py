@@ -59,6 +59,8 @@ class JobKind:
     # What a job that stopped early (cancelled, failed) shows: built from its params and
     # checkpoints, or None when it finished nothing worth showing.
     partial: Callable[[dict, dict], dict | None] = lambda params, saved: None
+    # Offered on the new-job pages and the API; a kind only the app submits is not.
+    listed: bool = True
 
     @property
     def budget_seconds(self) -> float:
@@ -98,6 +100,11 @@ def kind_label(slug: str) -> str:
     """The kind's name for people; the slug itself for a kind no longer installed."""
     kind = get_kind(slug)
     return kind.label if kind else slug
+
+
+def listed_kinds() -> list[JobKind]:
+    """The kinds people may start themselves."""
+    return [kind for kind in all_kinds().values() if kind.listed]
 
 
 def kind_choices() -> list[tuple[str, str]]:

@@ -27,6 +27,7 @@ class DeepDiveForm(DocumentChoiceMixin, forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["document"].queryset = self.documents_for(user)
+        self.explain_unready_choices("document")
 
     def to_params(self) -> dict:
         return {

@@ -41,6 +41,7 @@ class ReviewForm(DocumentChoiceMixin, forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["documents"].queryset = self.documents_for(user)
+        self.explain_unready_choices("documents")
 
     def clean_documents(self):
         chosen = self.cleaned_data["documents"]

@@ -1,6 +1,8 @@
 """Whether the app can do its work: the database answers and a worker cluster is alive.
 
 The hosting platform asks this often, so it costs a few small queries and never raises.
+Anyone learns up or down; the details (queue counts, clusters and workers, the reason)
+only staff or a caller sending HEALTH_TOKEN as `Authorization: Bearer <token>`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from jobs.engine.queue import alive_clusters
 from jobs.ops import stats
@@ -56,3 +60,15 @@ def check(now: datetime | None = None) -> Health:
         report.update(status="error", reason=NO_CLUSTER)
         return Health(False, report)
     return Health(True, report)
+
+
+def may_see_details(request: HttpRequest) -> bool:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if (
+        settings.HEALTH_TOKEN
+        and scheme.lower() == "bearer"
+        and constant_time_compare(token.strip(), settings.HEALTH_TOKEN)
+    ):
+        return True
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_active and user.is_staff)

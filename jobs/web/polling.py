@@ -2,10 +2,14 @@
 
 A full page load (with the session, as every page) mints a token for the poll URL. It is
 signed with the app's secret, names the job and its owner, carries a digest of the
-browser's session cookie, and expires after JOB_POLL_TOKEN_SECONDS. So the poll needs
-no session or user lookup, yet another user, a logged-out browser (its session cookie is
-gone) or a copied URL in another browser get nothing; an expired token makes the page
-reload itself, which checks the session again.
+browser's session cookie and one of the owner's password, and expires after
+JOB_POLL_TOKEN_SECONDS, a few minutes: every answer past half of that gives the page a
+new one. The poll does not load the session or the user, but its one query reads the job
+only together with the session's row (it must exist, be the owner's and not have
+expired) and the owner's (active, and the password the token was minted under). So
+another user, a copied URL in another browser, and a browser whose session was logged
+out, ended from elsewhere, or outlived a password change or its user's deactivation get
+nothing: a 403 that makes the page reload itself, which checks the session again.
 
 The page shows a job in two parts: the live part (status line, progress bar, message),
 which is what changes from one poll to the next while a stage runs, and the rest (the
@@ -21,17 +25,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.core import signing
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotModified
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
+from django.utils.cache import patch_vary_headers
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from jobs.engine import watching
-from jobs.models import Job
+from jobs.models import Job, UserSession
 
 SALT = "jobs.poll"
 LIVE_TEMPLATE = "jobs/job_detail.html#job-live"
@@ -41,7 +50,17 @@ COLUMNS = (
     "attempts", "priority", "created_at", "started_at", "finished_at", "watched_at",
 )  # fmt: skip
 # A raw query: the ORM's query building cost more than the query itself on every poll.
-_READ = f"SELECT {', '.join(COLUMNS)} FROM jobs_job WHERE id = %s AND owner_id = %s"
+# The job's row comes only with its owner's (active) and the browser's session's (alive,
+# recorded as the owner's at login: jobs/accounts/sessions.py), in one statement.
+_READ = (
+    f"SELECT {', '.join(f'j.{column}' for column in COLUMNS)}, u.password AS owner_password"
+    f" FROM {Job._meta.db_table} j"
+    f" JOIN {get_user_model()._meta.db_table} u ON u.id = j.owner_id"
+    f" JOIN {UserSession._meta.db_table} us ON us.user_id = j.owner_id"
+    f" JOIN {Session._meta.db_table} s ON s.session_key = us.session_key"
+    " WHERE j.id = %s AND j.owner_id = %s AND u.is_active = %s"
+    " AND us.session_key = %s AND s.expire_date > %s"
+)
 
 
 def _cookie_digest(session_key: str | None) -> str:
@@ -49,39 +68,85 @@ def _cookie_digest(session_key: str | None) -> str:
     return hashlib.sha256((session_key or "").encode()).hexdigest()[:24]
 
 
-def token(job, session_key: str) -> str:
-    value = f"{job.pk}:{job.owner_id}:{_cookie_digest(session_key)}"
+def _password_digest(password_hash: str) -> str:
+    """Changes with the password, as Django's session auth hash does."""
+    return salted_hmac(SALT, password_hash, algorithm="sha256").hexdigest()[:16]
+
+
+def token(job, session_key: str, password_hash: str) -> str:
+    value = (
+        f"{job.pk}:{job.owner_id}:{_cookie_digest(session_key)}:{_password_digest(password_hash)}"
+    )
     return signing.TimestampSigner(salt=SALT).sign(value)
 
 
-def owner_of(job_id, token: str, session_key: str | None) -> int | None:
-    """The owner's id the token vouches for, for this job and this browser's session;
-    None if it is forged, expired, for another job, or from another browser."""
+def url(job, session_key: str, password_hash: str) -> str:
+    """The poll URL for this job, this browser and this password, good for a few minutes."""
+    # A signed value's characters (letters, digits, -_:) need no quoting in a query.
+    return f"{reverse('jobs:status', args=[job.pk])}?t={token(job, session_key, password_hash)}"
+
+
+class Pass:
+    """What a poll's token vouches for: whose job, under which password, and whether the
+    page is due a new token."""
+
+    __slots__ = ("owner_id", "password_digest", "session_key", "stale")
+
+    def __init__(self, owner_id: int, password_digest: str, session_key: str, stale: bool):
+        self.owner_id = owner_id
+        self.password_digest = password_digest
+        self.session_key = session_key
+        self.stale = stale
+
+
+def check(job_id, token: str, session_key: str | None) -> Pass | None:
+    """What the token vouches for, for this job and this browser's session; None if it
+    is forged, expired, for another job, or from another browser."""
     if not token or not session_key:
         return None
+    lifetime = settings.JOB_POLL_TOKEN_SECONDS
     try:
-        value = signing.TimestampSigner(salt=SALT).unsign(
-            token, max_age=settings.JOB_POLL_TOKEN_SECONDS
-        )
+        value = signing.TimestampSigner(salt=SALT).unsign(token, max_age=lifetime)
     except signing.BadSignature:  # SignatureExpired is one
         return None
-    signed_job, _, rest = value.partition(":")
-    owner, _, digest = rest.partition(":")
+    parts = value.split(":")
+    if len(parts) != 4:
+        return None
+    signed_job, owner, digest, password_digest = parts
     if signed_job != str(job_id) or not constant_time_compare(digest, _cookie_digest(session_key)):
         return None
-    return int(owner)
+    signed_at = signing.b62_decode(token.rsplit(":", 2)[1])
+    return Pass(int(owner), password_digest, session_key, time.time() - signed_at > lifetime / 2)
 
 
-def requested_owner(request: HttpRequest, job_id) -> int | None:
-    """The owner a poll request's token and session cookie vouch for, if they do."""
+def requested(request: HttpRequest, job_id) -> Pass | None:
+    """What a poll request's token and session cookie vouch for, if they do."""
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-    return owner_of(job_id, request.GET.get("t", ""), session_key)
+    return check(job_id, request.GET.get("t", ""), session_key)
 
 
-def read(job_id, owner_id: int) -> Job | None:
-    """The job's shown columns, if it is this owner's: one query."""
+def read(job_id, granted: Pass) -> Job | None:
+    """The job's shown columns, if it is the owner's, the owner is active under the
+    password the token was minted with, and the browser's session is still theirs and
+    alive: one query."""
     pk = Job._meta.pk.get_db_prep_value(job_id, connection)
-    return next(iter(Job.objects.raw(_READ, [pk, owner_id])), None)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params = [pk, granted.owner_id, True, granted.session_key, now]
+    job = next(iter(Job.objects.raw(_READ, params)), None)
+    if job is None:
+        return None
+    # Kept aside (not a column the page shows), to mint the page's next token.
+    job._owner_password = job.__dict__.pop("owner_password")
+    if not constant_time_compare(_password_digest(job._owner_password), granted.password_digest):
+        return None
+    return job
+
+
+def poll_url(job: Job, granted: Pass, request: HttpRequest) -> str:
+    """The URL the page polls next: the same, or a new one once half its time is gone."""
+    if not granted.stale:
+        return request.get_full_path()
+    return url(job, granted.session_key, job._owner_password)
 
 
 def _digest(values: tuple) -> str:
@@ -115,16 +180,19 @@ def _rest_of(tag: str) -> str:
     return tag.strip().strip('"').partition(".")[0]
 
 
-def answer(request: HttpRequest, job: Job, ahead: int | None = None) -> HttpResponse | None:
+def answer(
+    request: HttpRequest, job: Job, granted: Pass, ahead: int | None = None
+) -> HttpResponse | None:
     """A 304 if the page shows the job as it is, or the live part alone if only that
-    changed; None if the rest of the status section must change too."""
+    changed (or the page is due a new token); None if the rest of the status section must
+    change too."""
     watching.mark(job)
     tag = etag(job, ahead)
     shown = request.headers.get("If-None-Match", "")
-    if shown == tag:
+    if shown == tag and not granted.stale:
         response = HttpResponseNotModified()
     elif shown and _rest_of(shown) == _rest_of(tag):
-        context = live_context(job, request.get_full_path(), tag, ahead)
+        context = live_context(job, poll_url(job, granted, request), tag, ahead)
         response = HttpResponse(render_to_string(LIVE_TEMPLATE, context))
     else:
         return None
@@ -135,6 +203,23 @@ def cacheable(response: HttpResponse, tag: str) -> HttpResponse:
     response["ETag"] = tag
     # Kept by the browser, but asked again each time: the 304 is the cheap answer.
     response["Cache-Control"] = "private, no-cache"
+    # Whose answer it is depends on the session cookie.
+    patch_vary_headers(response, ("Cookie",))
+    return response
+
+
+REFUSED = (
+    "This status link no longer answers: the session it was opened in has ended, or it "
+    "has expired. Reload the page (you may be asked to log in again)."
+)
+
+
+def refused() -> HttpResponse:
+    """A poll the token or the session does not hold up: the page reloads itself through
+    the session's checks (a new token, or the login page)."""
+    response = HttpResponseForbidden(REFUSED, content_type="text/plain; charset=utf-8")
+    response["HX-Refresh"] = "true"
+    patch_vary_headers(response, ("Cookie",))
     return response
 
 

@@ -1,14 +1,17 @@
 """The job page's poll, answered in front of Django's middleware when it can be.
 
 Every open job page asks for its status every few seconds, so polls are most of what the
-web server answers. The signed poll URL needs neither the session nor the user
-(jobs/web/polling.py), and its common answers, a 304 or the live part of a running job,
-need nothing of the middleware that loads them: this WSGI middleware gives those from
-`polling.answer()`, as the view would, with the headers that Django's security and
-clickjacking middleware add. Anything else goes on to Django unchanged: another method or
-path, a host outside ALLOWED_HOSTS, plain HTTP where HTTPS is required, a token that does
-not hold, a job that is not running, a new stage or status (the whole section to render),
-a database error. The row read here goes along, so the view does not read it again.
+web server answers. The signed poll URL needs neither the session middleware nor the
+user's (jobs/web/polling.py: its one query checks both with the job), and its common
+answers, a 304 or the live part of a running job, need nothing of the middleware that
+loads them: this WSGI middleware gives those from `polling.answer()`, as the view would,
+with the headers that Django's security, CSP and clickjacking middleware add. A query
+string Django would refuse (too many fields) is refused here with the same 400, since
+nothing would catch the error in front of Django. Anything else goes on to Django
+unchanged: another method or path, a host outside ALLOWED_HOSTS, plain HTTP where HTTPS
+is required, a token or session that does not hold, a job that is not running, a new
+stage or status (the whole section to render), a database error. The row read here goes
+along, so the view does not read it again.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ import re
 import time
 import uuid
 
-from django.core.exceptions import DisallowedHost
+from django.core.exceptions import DisallowedHost, SuspiciousOperation
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import DatabaseError, connection
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBadRequest
 from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.csp import ContentSecurityPolicyMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.urls import reverse
 
@@ -55,6 +59,7 @@ class StatusShortcut:
         self.path = re.compile(f"{re.escape(before)}(?P<pk>{_UUID}){re.escape(after)}")
         self.security = SecurityMiddleware(_not_called)
         self.frames = XFrameOptionsMiddleware(_not_called)
+        self.csp = ContentSecurityPolicyMiddleware(_not_called)
 
     def __call__(self, environ, start_response):
         match = self.path.fullmatch(environ.get("PATH_INFO", ""))
@@ -76,27 +81,42 @@ class StatusShortcut:
             return None
         if self.security.process_request(request) is not None:  # a redirect to HTTPS
             return None
-        owner_id = polling.requested_owner(request, pk)
-        if owner_id is None:
+        self.csp.process_request(request)
+        try:
+            granted = polling.requested(request, pk)
+        except SuspiciousOperation as error:  # TooManyFieldsSent and the like
+            return self.headed(
+                request,
+                HttpResponseBadRequest(
+                    f"Bad request: {error}", content_type="text/plain; charset=utf-8"
+                ),
+            )
+        if granted is None:
             return None
         try:
-            job = polling.read(pk, owner_id)
+            job = polling.read(pk, granted)
             if job is None or job.status != Job.Status.RUNNING:
                 response = None
             else:
-                response = polling.answer(request, job)
+                response = polling.answer(request, job, granted)
         except DatabaseError:
             return None  # Django's handler answers, and logs it
         if response is None:
-            environ[READ_KEY] = job
+            if job is not None:
+                environ[READ_KEY] = job
             return None
+        return self.headed(request, response)
+
+    def headed(self, request, response):
+        """With the headers Django's middleware gives every answer."""
         response = self.security.process_response(request, response)
+        response = self.csp.process_response(request, response)
         return self.frames.process_response(request, response)
 
 
-def job_read(request: HttpRequest, pk, owner_id: int) -> Job | None:
+def job_read(request: HttpRequest, pk, granted: polling.Pass) -> Job | None:
     """The row the shortcut read for this poll, if it did."""
     job = request.META.get(READ_KEY)
-    if job is not None and job.pk == pk and job.owner_id == owner_id:
+    if job is not None and job.pk == pk and job.owner_id == granted.owner_id:
         return job
     return None

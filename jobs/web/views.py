@@ -9,12 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count
 from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseNotFound,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -29,9 +29,9 @@ from django_htmx.middleware import HtmxDetails
 from jobs.analysis.texts import documents
 from jobs.analysis.texts.documents import DocumentError
 from jobs.engine import dispatch, submitting, watching
-from jobs.engine.registry import all_kinds, get_kind, stage_states
+from jobs.engine.registry import get_kind, listed_kinds, stage_states
 from jobs.engine.timeline import timeline
-from jobs.kinds import table_choice
+from jobs.kinds import document_extraction, table_choice
 from jobs.models import Document, Job, JobEvent, Preferences
 from jobs.provider import reading
 from jobs.web import bulk, polling, reruns, shortcut
@@ -68,7 +68,7 @@ def job_list(request: HtmxHttpRequest) -> HttpResponse:
         "statuses": Job.Status.choices,
         "has_active": any(job.is_active for job in page),
         "poll_seconds": settings.JOB_POLL_SECONDS,
-        "kinds": all_kinds().values(),
+        "kinds": listed_kinds(),
     }
     template = "jobs/job_list.html#job-rows" if request.htmx else "jobs/job_list.html"
     return render(request, template, context)
@@ -114,13 +114,13 @@ def mark_lookalikes(page) -> None:
 
 @require_GET
 def job_kinds(request: HttpRequest) -> HttpResponse:
-    return render(request, "jobs/job_kinds.html", {"kinds": all_kinds().values()})
+    return render(request, "jobs/job_kinds.html", {"kinds": listed_kinds()})
 
 
 @require_http_methods(["GET", "POST"])
 def job_new(request: HttpRequest, kind: str) -> HttpResponse:
     job_kind = get_kind(kind)
-    if job_kind is None:
+    if job_kind is None or not job_kind.listed:
         raise Http404("No such kind of job.")
     # Fields prefilled from the address (a chooser's choice without JavaScript), or, for
     # "Edit and run again", from one of the user's own jobs.
@@ -189,8 +189,7 @@ def idempotency_key(request: HttpRequest) -> str:
 def job_detail(request: HtmxHttpRequest, pk) -> HttpResponse:
     job = owned_job(request, pk)
     watching.mark(job)
-    token = polling.token(job, request.session.session_key or "")
-    poll_url = f"{reverse('jobs:status', args=[job.pk])}?t={token}"
+    poll_url = polling.url(job, request.session.session_key or "", request.user.password)
     context = status_context(job, poll_url)
     # A job that may end in a second should not look stuck until the regular poll.
     just_started = job.started_at and timezone.now() - job.started_at < timedelta(
@@ -206,21 +205,16 @@ def job_detail(request: HtmxHttpRequest, pk) -> HttpResponse:
 def job_status(request: HtmxHttpRequest, pk) -> HttpResponse:
     """The job page's poll: a 304 while nothing changed, the live part while only the
     progress moves (one query), the whole status section when the stage or status does."""
-    owner_id = polling.requested_owner(request, pk)
-    if owner_id is None:
-        # Expired, or not this browser's: nothing of the job. The page reloads itself,
-        # through the session's checks (a new token, or the login page).
-        response = HttpResponseNotFound("Nothing here.")
-        response["HX-Refresh"] = "true"
-        return response
+    granted = polling.requested(request, pk)
     # The WSGI shortcut (jobs/web/shortcut.py) passes on the row it read, if any.
-    job = shortcut.job_read(request, pk, owner_id) or polling.read(pk, owner_id)
-    if job is None:
-        raise Http404("No such job.")
+    job = granted and (shortcut.job_read(request, pk, granted) or polling.read(pk, granted))
+    if not job:
+        # Expired, not this browser's, or its session or user is gone: nothing of the job.
+        return polling.refused()
     ahead = dispatch.jobs_ahead(job) if job.status == Job.Status.QUEUED else None
-    if response := polling.answer(request, job, ahead):
+    if response := polling.answer(request, job, granted, ahead):
         return response
-    context = status_context(job, request.get_full_path(), ahead)
+    context = status_context(job, polling.poll_url(job, granted, request), ahead)
     context["announce"] = announcement(job, context["stages"])
     response = render(request, "jobs/job_detail.html#job-status", context)
     # The request came from the live part, inside the section it replaces.
@@ -367,7 +361,7 @@ def owned_document(request: HttpRequest, pk) -> Document:
 
 def _document_page(request, upload_form=None, paste_form=None, status=200) -> HttpResponse:
     context = {
-        "documents": Document.objects.for_user(request.user).defer("text"),
+        "documents": Document.objects.for_user(request.user).defer("text", "upload"),
         "upload_form": upload_form or DocumentUploadForm(),
         "paste_form": paste_form or DocumentPasteForm(),
     }
@@ -384,11 +378,22 @@ def document_upload(request: HttpRequest) -> HttpResponse:
     form = DocumentUploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            added = documents.add_files(request.user, form.cleaned_data["files"])
+            with transaction.atomic():
+                stored = documents.store_files(request.user, form.cleaned_data["files"])
+                # Read in the worker: the request only keeps the files.
+                submitting.submit(
+                    owner=request.user, kind=get_kind(document_extraction.KIND.slug),
+                    params=document_extraction.params_for(stored),
+                )  # fmt: skip
         except DocumentError as exc:
             form.add_error("files", exc.messages)
+        except submitting.SubmitRefused as exc:
+            form.add_error("files", str(exc))
         else:
-            messages.success(request, f"Added {len(added)} document{pluralize(len(added))}.")
+            count = len(stored)
+            messages.success(
+                request, f"Added {count} file{pluralize(count)}: extracting the text now."
+            )
             return redirect("jobs:documents")
     return _document_page(request, upload_form=form, status=400)
 

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from jobs.models import EmailChange
-from tests.accounts.conftest import link_in_last_email, path_of
+from tests.accounts.conftest import link_in_last_email, path_of, run_account_mail
 from tests.factories import PASSWORD, make_user
 
 
@@ -160,6 +160,7 @@ def test_the_old_address_hears_of_the_change(alice_client, user):
     user.save()
     alice_client.post(reverse("accounts:profile_email"), {"email": "new@example.com"})
     alice_client.post(path_of(link_in_last_email("new@example.com")))
+    run_account_mail()
 
     (notice,) = [m for m in mail.outbox if m.to == ["old@example.com"]]
     assert notice.subject == "Your e-mail address was changed"

@@ -193,9 +193,41 @@ class TestForms:
         )
 
         assert review_response.status_code == dive_response.status_code == 400
-        assert "Select a valid choice" in review_response.content.decode()
+        assert "That document cannot be chosen" in review_response.content.decode()
+        assert "That document cannot be chosen" in dive_response.content.decode()
         assert "Bob&#x27;s secret" not in review_response.content.decode()
         assert not Job.objects.exists()
+
+    def test_a_document_still_extracting_or_refused_cannot_be_chosen(self, alice_client, user):
+        waiting = make_document(user, "Waiting", "", status=Document.Status.EXTRACTING)
+        refused = make_document(
+            user, "Refused", "", status=Document.Status.REFUSED,
+            error="x.pdf: the PDF has 3,000 pages, over the limit of 2,000.",
+        )  # fmt: skip
+
+        page = alice_client.get(reverse("jobs:new", args=["review"])).content.decode()
+        answers = [
+            alice_client.post(
+                reverse("jobs:new", args=["deep_dive"]),
+                {"document": doc.pk, "objective": "findings"},
+            )
+            for doc in (waiting, refused)
+        ]
+
+        assert "Waiting" not in page and "Refused" not in page
+        assert [answer.status_code for answer in answers] == [400, 400]
+        assert all("still being extracted" in answer.content.decode() for answer in answers)
+        assert not Job.objects.exists()
+
+    def test_a_job_on_a_document_still_extracting_waits_for_it(self, user):
+        waiting = make_document(user, "Waiting", "", status=Document.Status.EXTRACTING,
+                                filename="slow.pdf")  # fmt: skip
+        params = {"document_id": waiting.pk, "objective": "findings"}
+        job = run(make_job(user, kind="deep_dive", params=params))
+
+        # Not failed: queued again, to try once the file is read (the retries' backoff).
+        assert job.status == Job.Status.QUEUED, job.error
+        assert "slow.pdf: the text is still being extracted" in job.error
 
     @pytest.mark.parametrize(
         ("data", "message"),

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 from django_q.conf import Conf
 
@@ -15,6 +16,16 @@ from jobs.ops.health import NO_CLUSTER
 from tests.conftest import wait_for
 from tests.engine.test_outage import unreachable_database
 from tests.factories import PASSWORD, make_job, make_user
+
+TOKEN = "health-token-for-the-tests"
+
+
+@pytest.fixture(autouse=True)
+def client(client, settings):
+    """A caller that sees the details: the monitoring's token (staff see them too)."""
+    settings.HEALTH_TOKEN = TOKEN
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
+    return client
 
 
 def forget_clusters() -> None:
@@ -156,3 +167,26 @@ def test_ok_while_a_real_cluster_runs_and_503_once_it_stops(client, worker):
         what="/health to notice the cluster stopped",
     )
     assert response.json()["reason"] == NO_CLUSTER
+
+
+@pytest.mark.django_db
+def test_anyone_else_learns_only_up_or_down(client, settings):
+    forget_clusters()
+    make_job(make_user("someone"))
+    staff = make_user("staff", is_staff=True)
+
+    anonymous = Client().get("/health")
+    wrong_token = Client().get("/health", headers={"Authorization": "Bearer guessed"})
+    user = Client()
+    user.force_login(make_user("plain"))
+    logged_in = user.get("/health")
+    staff_client = Client()
+    staff_client.force_login(staff)
+    detailed = staff_client.get("/health")
+
+    for answer in (anonymous, wrong_token, logged_in):
+        assert answer.status_code == 503 and answer.json() == {"status": "error"}
+    assert detailed.status_code == 503 and detailed.json()["reason"] == NO_CLUSTER
+    assert detailed.json()["queued"] == 1
+    settings.HEALTH_REQUIRE_WORKER = False
+    assert Client().get("/health").json() == {"status": "ok"}

@@ -104,7 +104,7 @@ def test_another_user_with_the_copied_url_gets_nothing(alice_client, running_job
 
     answer = mallory.get(url, headers={"HX-Request": "true"})
 
-    assert answer.status_code == 404
+    assert answer.status_code == 403
     assert b"Profiling" not in answer.content
     assert answer["HX-Refresh"] == "true"
 
@@ -113,8 +113,8 @@ def test_a_logged_out_browser_gets_nothing(alice_client, running_job):
     url = poll_url(alice_client, running_job)
     alice_client.post("/accounts/logout/")
 
-    assert alice_client.get(url).status_code == 404
-    assert Client().get(url).status_code == 404, "nor one that never logged in"
+    assert alice_client.get(url).status_code == 403
+    assert Client().get(url).status_code == 403, "nor one that never logged in"
 
 
 def test_an_expired_url_gets_nothing_and_the_page_reloads(alice_client, running_job, settings):
@@ -124,7 +124,7 @@ def test_an_expired_url_gets_nothing_and_the_page_reloads(alice_client, running_
 
     answer = alice_client.get(url, headers={"HX-Request": "true"})
 
-    assert answer.status_code == 404 and answer["HX-Refresh"] == "true"
+    assert answer.status_code == 403 and answer["HX-Refresh"] == "true"
     # A full load of the page (with the session) gives a fresh URL that works.
     assert alice_client.get(poll_url(alice_client, running_job)).status_code == 200
 
@@ -134,12 +134,12 @@ def test_a_token_names_one_job_and_cannot_be_altered(alice_client, running_job, 
     url = poll_url(alice_client, running_job)
     token = url.split("?t=", 1)[1]
 
-    assert alice_client.get(f"/jobs/{other.pk}/status/?t={token}").status_code == 404
+    assert alice_client.get(f"/jobs/{other.pk}/status/?t={token}").status_code == 403
     value, _, signature = token.rpartition(":")
     forged = f"{value}:{'A' * len(signature)}"
-    assert alice_client.get(f"/jobs/{running_job.pk}/status/?t={forged}").status_code == 404
+    assert alice_client.get(f"/jobs/{running_job.pk}/status/?t={forged}").status_code == 403
     session = alice_client.cookies[settings.SESSION_COOKIE_NAME].value
-    assert polling.owner_of(running_job.pk, token, session) == user.pk
+    assert polling.check(running_job.pk, token, session).owner_id == user.pk
 
 
 def test_a_queued_or_just_started_job_is_polled_after_a_second(alice_client, user, running_job):

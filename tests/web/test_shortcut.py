@@ -159,3 +159,31 @@ def test_the_view_does_not_read_the_row_again(page, django_app):
     assert b'data-stage="saving" aria-current' in body
     # The row (in the shortcut), then the stages' times (in the view).
     assert len(queries) == 2, [q["sql"][:80] for q in queries.captured_queries]
+
+
+def test_its_answers_carry_djangos_security_headers_and_vary_on_the_cookie(page):
+    job, url, cookie, tag = page
+    behind = Behind()
+    Job.objects.filter(pk=job.pk).update(progress=0.4)
+
+    status, headers, _ = get(StatusShortcut(behind), url, cookie, if_none_match=tag)
+    unchanged = get(StatusShortcut(behind), url, cookie, if_none_match=headers["ETag"])
+
+    assert status == 200 and unchanged[0] == 304 and behind.environs == []
+    for answer in (headers, unchanged[1]):
+        assert "default-src 'self'" in answer["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in answer["Content-Security-Policy"]
+        assert "Cookie" in answer["Vary"]
+        assert answer["X-Content-Type-Options"] == "nosniff"
+        assert answer["Referrer-Policy"] == "same-origin"
+
+
+def test_too_many_query_fields_are_a_400_not_a_crash(page, settings):
+    job, url, cookie, tag = page
+    behind = Behind()
+    fields = "&".join(f"f{n}=1" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+
+    status, headers, body = get(StatusShortcut(behind), f"{url}&{fields}", cookie)
+
+    assert status == 400 and b"parameters exceeded" in body
+    assert behind.environs == [] and "Content-Security-Policy" in headers

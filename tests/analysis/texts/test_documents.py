@@ -5,7 +5,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from jobs.analysis.texts.documents import DocumentError, extract
-from jobs.models import Document
+from jobs.engine import running
+from jobs.models import Document, Job
 from tests.factories import PASSWORD, make_user
 from tests.pdfs import blank_pdf, pdf_with_text
 
@@ -15,7 +16,19 @@ PASTE = reverse("jobs:document_paste")
 
 
 def upload(client, *files: tuple[str, bytes]):
-    return client.post(UPLOAD, {"files": [SimpleUploadedFile(name, data) for name, data in files]})
+    """Post the files, then run the job the upload queued, as a worker would."""
+    response = client.post(
+        UPLOAD, {"files": [SimpleUploadedFile(name, data) for name, data in files]}
+    )
+    read_uploads()
+    return response
+
+
+def read_uploads() -> None:
+    for pk in Job.objects.filter(kind="document_extraction", status=Job.Status.QUEUED).values_list(
+        "pk", flat=True
+    ):
+        running.run_queued_job(str(pk))
 
 
 class TestExtract:
@@ -105,12 +118,25 @@ class TestPages:
         pdf = Document.objects.get(filename="paper.pdf")
         assert pdf.pages == 1 and "insulin" in pdf.text and pdf.chars == len(pdf.text)
 
-    def test_one_bad_file_saves_nothing_and_names_the_file(self, alice_client, user):
-        response = upload(alice_client, ("good.txt", b"fine"), ("scan.pdf", blank_pdf()))
+    def test_a_file_plainly_not_what_it_says_saves_nothing_and_is_named(self, alice_client):
+        response = upload(alice_client, ("good.txt", b"fine"), ("scan.pdf", b"not a pdf"))
 
         assert response.status_code == 400
-        assert "scan.pdf: the PDF has no extractable text" in response.content.decode()
-        assert not Document.objects.exists()
+        assert "scan.pdf: this is not a PDF file." in response.content.decode()
+        assert not Document.objects.exists() and not Job.objects.exists()
+
+    def test_a_file_the_worker_cannot_read_is_refused_on_the_page(self, alice_client, user):
+        response = upload(alice_client, ("good.txt", b"fine"), ("scan.pdf", blank_pdf()))
+
+        assert response.status_code == 302
+        good, scan = (Document.objects.get(filename=name) for name in ("good.txt", "scan.pdf"))
+        assert good.status == Document.Status.READY and good.text == "fine"
+        assert scan.status == Document.Status.REFUSED and scan.upload is None
+        assert scan.error.startswith("scan.pdf: the PDF has no extractable text")
+        page = alice_client.get(scan.get_absolute_url()).content.decode()
+        listing = alice_client.get(reverse("jobs:documents")).content.decode()
+        assert "Refused: scan.pdf: the PDF has no extractable text" in page
+        assert "scan.pdf: the PDF has no extractable text" in listing
 
     def test_size_limit_per_file(self, alice_client, settings):
         settings.DOCUMENT_MAX_BYTES = 1_048_576
