@@ -416,7 +416,7 @@ AI_MAX_RETRY_AFTER_SECONDS = env_float("AI_MAX_RETRY_AFTER_SECONDS", 120.0)
 # than JOB_UNLOCKED_STALE_SECONDS and whose advisory lock no worker holds (PostgreSQL),
 # or older than JOB_STALE_SECONDS whatever its lock (SQLite), lost its worker and is
 # queued again, up to MAX_JOB_RETRIES times, then fails with "worker lost". Each worker
-# process looks every JOB_SWEEP_SECONDS (0: only the once-a-minute schedule).
+# process's sweep thread looks every JOB_SWEEP_SECONDS (0: none; tests only).
 JOB_HEARTBEAT_SECONDS = env_float("JOB_HEARTBEAT_SECONDS", 10.0)
 JOB_UNLOCKED_STALE_SECONDS = env_float("JOB_UNLOCKED_STALE_SECONDS", 2 * JOB_HEARTBEAT_SECONDS)
 JOB_STALE_SECONDS = env_float("JOB_STALE_SECONDS", 60.0)

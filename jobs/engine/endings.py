@@ -21,10 +21,18 @@ def record(job: Job, status: str, message: str = "") -> None:
 
 
 def finish(
-    job: Job, status: str, *, result: dict | None = None, error: str = "", retryable: bool = True
+    job: Job,
+    status: str,
+    *,
+    result: dict | None = None,
+    error: str = "",
+    retryable: bool = True,
+    report: dict | None = None,
 ) -> bool:
-    """End a running job. False when it had already left the running state."""
+    """End a running job. False when it had already left the running state. `report`,
+    its last progress report not written yet (stage, message), is written with it."""
     fields = {
+        **(report or {}),
         "status": status,
         "finished_at": timezone.now(),
         "error": error,

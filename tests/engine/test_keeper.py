@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from jobs.engine import locking, submitting
-from jobs.engine.keeper import Attached, Keeper
+from jobs.engine.worker.keeper import Attached, Keeper
 from jobs.models import Job, JobEvent
 from tests.conftest import wait_for
 from tests.factories import make_job, make_user

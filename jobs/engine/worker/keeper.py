@@ -8,6 +8,11 @@ So a worker process with hundreds of jobs waiting on a model uses one connection
 all their reports, and its death releases every lock at once. Each cycle it also looks
 for its jobs that are no longer running (cancelled, or taken over) and tells them: they
 stop at their next report.
+
+A statement the database refuses (a report it cannot store) is tried again, alone, on
+the next cycles and dropped with a log line after REPORT_TRIES refusals; it never costs
+the other jobs their writes or their locks. Only a lost connection drops the locks, and
+the keeper takes them again once the database answers.
 """
 
 from __future__ import annotations
@@ -17,19 +22,29 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from jobs.engine import locking
+from jobs.engine.outage import is_outage
+from jobs.engine.worker.supervision import SideThread
 from jobs.models import Job, JobEvent
 
 logger = logging.getLogger(__name__)
 
 # Rows per UPDATE ... FROM (VALUES ...): well under PostgreSQL's 65,535 parameters.
 BATCH_ROWS = 1000
+# How many times a statement the database refuses is tried before it is dropped.
+REPORT_TRIES = 3
+
+
+class KeeperGone(Exception):
+    """The keeper did not answer: its thread died, or the database stayed away too long."""
 
 
 @dataclass
@@ -53,18 +68,30 @@ class Pending:
     requests: list[tuple[str, str, Future]] = field(default_factory=list)
 
 
-class Keeper(threading.Thread):
-    def __init__(self):
-        # A daemon: at a worker's exit it must not outlive the job threads it serves,
-        # which each write their own ending before they stop.
-        super().__init__(name="job-keeper", daemon=True)
+class Keeper(SideThread):
+    """`share`, when given, is a connection the keeper uses instead of one of its own
+    and never closes (a batch run in its caller's transaction), holding `turn` around
+    each cycle: the threads sharing it take turns."""
+
+    def __init__(
+        self,
+        on_death=None,
+        *,
+        share: BaseDatabaseWrapper | None = None,
+        turn: Callable[[], AbstractContextManager] = nullcontext,
+    ):
+        super().__init__("job-keeper", on_death or _log_death)
+        self._share = share
+        self._turn = turn
+        self.owns_connection = share is None
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._pending = Pending()
         self._attached: dict[str, Attached] = {}
         self._locked: set[str] = set()
         self._next_beat = 0.0
-        self._stopping = threading.Event()
+        # Refusals so far of a report (by job id) or of an event (by its object's id).
+        self._refusals: dict[object, int] = {}
         self.cycles = 0
 
     # --- Called from job threads -----------------------------------------------------
@@ -80,12 +107,13 @@ class Keeper(threading.Thread):
             self._attached.pop(job_id, None)
         return False
 
-    def detach(self, job_id) -> None:
-        """Stop reporting for the job (it is about to write its ending); keep its lock."""
+    def detach(self, job_id) -> dict:
+        """Stop reporting for the job (it is about to write its ending); keep its lock.
+        What it reported that is not written yet, for its ending to write."""
         job_id = str(job_id)
         with self._lock:
             self._attached.pop(job_id, None)
-            self._pending.reports.pop(job_id, None)
+            return self._pending.reports.pop(job_id, {})
 
     def release(self, job_id) -> None:
         """Give up the job's lock, once its ending is written."""
@@ -103,46 +131,60 @@ class Keeper(threading.Thread):
             self._wake.set()
 
     def _ask(self, action: str, job_id: str) -> bool:
+        """Have the keeper's thread do `action` and answer; never waits forever: a keeper
+        that died or stays silent past the longest database outage raises KeeperGone."""
         future: Future = Future()
         with self._lock:
             self._pending.requests.append((action, job_id, future))
         self._wake.set()
-        return future.result()
+        deadline = time.monotonic() + settings.JOB_OUTAGE_WAIT_SECONDS + 30
+        while True:
+            try:
+                return future.result(timeout=1.0)
+            except TimeoutError:
+                if not self.is_alive():
+                    raise KeeperGone(f"the job keeper is not running ({action} {job_id})") from None
+                if time.monotonic() > deadline:
+                    raise KeeperGone(f"the job keeper did not answer ({action} {job_id})") from None
 
     # --- The keeper's own thread ---------------------------------------------------------
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Write what is pending and end the thread, its connection closed and with it
-        every lock (tests; a worker process that exits drops its connection anyway)."""
-        self._stopping.set()
+    def wake(self) -> None:
         self._wake.set()
-        self.join(timeout)
 
-    def run(self) -> None:
+    def work(self) -> None:
+        if self._share is not None:
+            connections[self._share.alias] = self._share
         delay = 0.5
-        try:
-            while not self._stopping.is_set():
-                self._wake.wait(settings.JOB_PROGRESS_WRITE_SECONDS)
-                self._wake.clear()
-                delay = self._cycle_or_wait(delay)
-            self._cycle_or_wait(delay)
-        finally:
+        while not self.stopping.is_set():
+            self._wake.wait(settings.JOB_PROGRESS_WRITE_SECONDS)
+            self._wake.clear()
+            delay = self._cycle_or_wait(delay)
+        # What is pending when told to stop is written first.
+        self._cycle_or_wait(delay)
+
+    def cleanup(self) -> None:
+        # Every lock goes with the connection (a worker process that exits drops it anyway).
+        if self.owns_connection:
             connection.close()
 
     def _cycle_or_wait(self, delay: float) -> float:
         """One cycle; after a failure, a pause that doubles up to 5 s."""
         try:
-            self._cycle()
+            with self._turn():
+                self._cycle()
             # With DEBUG on (development), Django keeps every query's text, here statements
             # of hundreds of rows, until a request ends; this thread's never does.
             connection.queries_log.clear()
             return 0.5
         except Exception as exc:
-            # Most likely the database went away, and with the connection every lock this
-            # process held: the next cycle takes them again.
             logger.warning("job keeper: %s; trying again in %.1f s", exc, delay)
-            self._locked.clear()
-            connection.close()
+            if is_outage(exc):
+                # The database went away, and with the connection every lock this process
+                # held: the next cycle takes them again. Any other failure keeps them.
+                self._locked.clear()
+                if self.owns_connection:
+                    connection.close()
             time.sleep(delay)
             return min(delay * 2, 5.0)
 
@@ -153,23 +195,31 @@ class Keeper(threading.Thread):
             attached = dict(self._attached)
         try:
             self._relock(attached)
-            self._serve(pending.requests)
             stopped = self._stopped(attached)
-            self._write(pending, stopped)
+            # Written before the requests are served: a job whose lock is given back has
+            # its history written (its stage events) by then.
+            again = self._write(pending, stopped)
+            self._serve(pending.requests)
             if time.monotonic() >= self._next_beat:
                 self._beat(set(attached) - stopped)
         except Exception:
-            with self._lock:
-                # Nothing is lost: what was not written goes back, older under newer.
-                for job_id, fields in pending.reports.items():
-                    self._pending.reports[job_id] = {
-                        **fields,
-                        **self._pending.reports.get(job_id, {}),
-                    }
-                self._pending.events[:0] = pending.events
-                self._pending.requests[:0] = [r for r in pending.requests if not r[2].done()]
+            self._put_back(pending)
             raise
+        if again.reports or again.events:
+            self._put_back(again)
         self._tell(attached, stopped)
+
+    def _put_back(self, pending: Pending) -> None:
+        """Nothing is lost: what was not written goes back, older under newer."""
+        with self._lock:
+            for job_id, fields in pending.reports.items():
+                self._pending.reports[job_id] = {
+                    **fields,
+                    **self._pending.reports.get(job_id, {}),
+                }
+            # An event written before a lost connection has its id: not twice.
+            self._pending.events[:0] = [e for e in pending.events if e.pk is None]
+            self._pending.requests[:0] = [r for r in pending.requests if not r[2].done()]
 
     def _relock(self, attached: dict[str, Attached]) -> None:
         """After a lost connection, take again the locks of the jobs still running here."""
@@ -213,21 +263,60 @@ class Keeper(threading.Thread):
         }
         return set(attached) - running
 
-    def _write(self, pending: Pending, stopped: set[str]) -> None:
+    def _write(self, pending: Pending, stopped: set[str]) -> Pending:
+        """Write the events and reports; what the database refused, to try again."""
+        again = Pending()
         # The events first: a page that sees a job's new stage also sees when it began.
         if pending.events:
-            JobEvent.objects.bulk_create(pending.events)
-        reports = {
-            job_id: fields for job_id, fields in pending.reports.items() if job_id not in stopped
-        }
+            again.events = self._refusable(
+                pending.events,
+                JobEvent.objects.bulk_create,
+                lambda event: event.save(),
+                key=id,
+                name=lambda event: f"the {event.name} event of job {event.job_id}",
+            )
+        reports = [
+            (job_id, fields) for job_id, fields in pending.reports.items() if job_id not in stopped
+        ]
         if reports:
-            if connection.vendor == "postgresql":
-                items = list(reports.items())
-                for start in range(0, len(items), BATCH_ROWS):
-                    _update_many(items[start : start + BATCH_ROWS])
-            else:
-                for job_id, fields in reports.items():
-                    Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(**fields)
+            refused = self._refusable(
+                reports,
+                _update_all,
+                lambda item: _update_all([item]),
+                key=lambda item: item[0],
+                name=lambda item: f"the progress of job {item[0]}",
+            )
+            again.reports = dict(refused)
+        return again
+
+    def _refusable[T](self, items: list[T], write_all, write_one, *, key, name) -> list[T]:
+        """`write_all(items)`; if the database refuses it, each item alone, so that one
+        bad row costs no other. The items refused, fewer than REPORT_TRIES times so far."""
+        try:
+            with _alone():
+                write_all(items)
+            for item in items:
+                self._refusals.pop(key(item), None)
+            return []
+        except Exception as exc:  # refused: a statement it rejects, or a value it cannot store
+            if is_outage(exc):
+                raise
+        again = []
+        for item in items:
+            try:
+                with _alone():
+                    write_one(item)
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                tries = self._refusals.get(key(item), 0) + 1
+                if tries < REPORT_TRIES:
+                    self._refusals[key(item)] = tries
+                    again.append(item)
+                    continue
+                logger.error("job keeper: dropped %s, refused %d times: %s", name(item), tries, exc)
+            self._refusals.pop(key(item), None)
+        return again
 
     def _beat(self, job_ids: set[str]) -> None:
         self._next_beat = time.monotonic() + settings.JOB_HEARTBEAT_SECONDS
@@ -239,6 +328,26 @@ class Keeper(threading.Thread):
     def _tell(self, attached: dict[str, Attached], stopped: set[str]) -> None:
         for job_id in stopped:
             attached[job_id].tell()
+
+
+def _alone() -> AbstractContextManager:
+    """Around a statement the database may refuse: in autocommit, a statement is its
+    own transaction and a refusal harms nothing else; inside a transaction (a batch in
+    its caller's), a savepoint keeps the refusal from aborting the rest."""
+    return transaction.atomic() if connection.in_atomic_block else nullcontext()
+
+
+def _log_death(thread: SideThread, error: BaseException | None) -> None:
+    logger.error("the job keeper stopped: %s", error)
+
+
+def _update_all(items: list[tuple[str, dict]]) -> None:
+    if connection.vendor == "postgresql":
+        for start in range(0, len(items), BATCH_ROWS):
+            _update_many(items[start : start + BATCH_ROWS])
+    else:
+        for job_id, fields in items:
+            Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(**fields)
 
 
 def _update_many(items: list[tuple[str, dict]]) -> None:
