@@ -50,6 +50,19 @@ class DatabaseSlots:
             self._free.release()
 
     @contextmanager
+    def lent(self) -> Iterator[None]:
+        """Inside `held`: while the job waits on its worker's keeper. A connection shared
+        by every thread is lent to the keeper meanwhile; a job's own stays open."""
+        if self._keep is None:
+            yield
+            return
+        self._free.release()
+        try:
+            yield
+        finally:
+            self._free.acquire()
+
+    @contextmanager
     def released(self) -> Iterator[None]:
         """Inside `held`: while the job waits on something that is not the database."""
         self._close()

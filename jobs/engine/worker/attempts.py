@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from jobs.engine import notifications, queue
 from jobs.engine.context import JobCancelled, JobContext, JobError
-from jobs.engine.endings import finish, keep_partial, notify, partial_result, record
+from jobs.engine.endings import ending, keep_partial, notify, partial_result, record, status_event
 from jobs.engine.joblog import job_event
 from jobs.engine.outage import is_outage
 from jobs.engine.registry import get_kind
@@ -76,7 +76,7 @@ def execute(job: Job, worker: Worker) -> str:
             if kind is None:
                 worker.keeper.detach(job.pk)
                 error = f"Unknown job kind {job.kind!r}."
-                finish(job, Job.Status.FAILED, error=error, retryable=False)
+                end(worker, job, Job.Status.FAILED, error=error, retryable=False)
                 status = Job.Status.FAILED
             else:
                 context = JobContext(job, kind, sink=worker, stopped=stopped)
@@ -116,25 +116,33 @@ def _run_kind(job: Job, kind, context: JobContext, worker: Worker) -> str:
     # Recording the outcome needs the database, which may be what just failed.
     return when_database_answers(
         lambda: conclude(
-            job, context, status, result=result, error=error, retryable=retryable, report=report
+            job,
+            context,
+            status,
+            worker,
+            result=result,
+            error=error,
+            retryable=retryable,
+            report=report,
         )
     )
 
 
-def conclude(job, context, status, *, result, error, retryable, report=None) -> str:
+def conclude(job, context, status, worker, *, result, error, retryable, report=None) -> str:
     """Write how the attempt ended: retry later, or end the job with what it has.
     `report`, the job's last progress report not written yet, is written with it."""
     report = report or {}
     if status == Job.Status.FAILED and retryable and has_retries_left(job):
         return "retrying" if retry_later(job, error, report) else status
     if status == Job.Status.CANCELLED:
-        finish(job, status)
+        end(worker, job, status)
         keep_partial(job, status, context.saved)
         return status
     if status == Job.Status.FAILED:
         result = partial_result(job, context.saved)
     # Out of automatic retries, a failure that may pass may still pass by hand later.
-    finish(
+    end(
+        worker,
         job,
         status,
         result=result,
@@ -143,6 +151,14 @@ def conclude(job, context, status, *, result, error, retryable, report=None) -> 
         report=report,
     )
     return status
+
+
+def end(worker: Worker, job: Job, status: str, **ending_fields) -> bool:
+    """End the running job through the worker's keeper, in a batch with the others
+    ending now. False when it had already left the running state."""
+    fields = ending(status, **ending_fields)
+    with worker.db_slots.lent():
+        return worker.keeper.end(job, fields, status_event(job, status, fields["error"]))
 
 
 def when_database_answers[T](action: Callable[[], T]) -> T:

@@ -17,6 +17,7 @@ the keeper takes them again once the database answers.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -32,6 +33,7 @@ from django.utils import timezone
 
 from jobs.engine import locking
 from jobs.engine.outage import is_outage
+from jobs.engine.worker.claiming import top_up
 from jobs.engine.worker.supervision import SideThread
 from jobs.models import Job, JobEvent
 
@@ -65,7 +67,7 @@ class Pending:
 
     reports: dict[str, dict] = field(default_factory=dict)
     events: list[JobEvent] = field(default_factory=list)
-    requests: list[tuple[str, str, Future]] = field(default_factory=list)
+    requests: list[tuple[str, str, Future, object]] = field(default_factory=list)
 
 
 class Keeper(SideThread):
@@ -119,6 +121,12 @@ class Keeper(SideThread):
         """Give up the job's lock, once its ending is written."""
         self._ask("unlock", str(job_id))
 
+    def end(self, job: Job, fields: dict, event: JobEvent) -> bool:
+        """Write the job's ending (its fields and status event) with every other ending
+        of the keeper's cycle: one UPDATE and one INSERT for a burst of endings, not a
+        transaction each. False when the job had already left the running state."""
+        return self._ask("end", str(job.pk), (job.attempts, fields, event))
+
     def report(self, job_id, fields: dict, *, event: JobEvent | None = None) -> None:
         """The job's latest progress; a stage change (with its event) is written at once."""
         job_id = str(job_id)
@@ -130,12 +138,12 @@ class Keeper(SideThread):
         if event is not None:
             self._wake.set()
 
-    def _ask(self, action: str, job_id: str) -> bool:
+    def _ask(self, action: str, job_id: str, payload=None) -> bool:
         """Have the keeper's thread do `action` and answer; never waits forever: a keeper
         that died or stays silent past the longest database outage raises KeeperGone."""
         future: Future = Future()
         with self._lock:
-            self._pending.requests.append((action, job_id, future))
+            self._pending.requests.append((action, job_id, future, payload))
         self._wake.set()
         deadline = time.monotonic() + settings.JOB_OUTAGE_WAIT_SECONDS + 30
         while True:
@@ -235,9 +243,12 @@ class Keeper(SideThread):
                 logger.warning("job %s is held elsewhere; stopping it here", job_id)
                 entry.tell()
 
-    def _serve(self, requests: list[tuple[str, str, Future]]) -> None:
-        for action, job_id, future in requests:
-            if future.done():
+    def _serve(self, requests: list[tuple[str, str, Future, object]]) -> None:
+        endings = [r for r in requests if r[0] == "end" and not r[2].done()]
+        if endings:
+            self._end(endings)
+        for action, job_id, future, _ in requests:
+            if future.done() or action == "end":
                 continue
             if not locking.supported(connection):
                 future.set_result(True)
@@ -251,6 +262,33 @@ class Keeper(SideThread):
                     locking.unlock(connection, job_id)
                     self._locked.discard(job_id)
                 future.set_result(True)
+
+    def _end(self, endings: list[tuple[str, str, Future, object]]) -> None:
+        """Every ending asked for in this cycle, in one statement; then the tasks their
+        freed slots call for, once."""
+        rows = [(job_id, *payload) for _, job_id, _, payload in endings]
+        try:
+            with transaction.atomic():
+                ended = _end_all(rows)
+        except Exception as exc:
+            if is_outage(exc):
+                raise
+            # One the database refuses (a result it cannot store) fails alone, in its
+            # job's thread, as its own write would have.
+            ended = set()
+            for row, (_, _, future, _) in zip(rows, endings, strict=True):
+                try:
+                    with transaction.atomic():
+                        ended |= _end_all([row])
+                except Exception as refused:
+                    if is_outage(refused):
+                        raise
+                    future.set_exception(refused)
+        for _, job_id, future, _ in endings:
+            if not future.done():
+                future.set_result(job_id in ended)
+        if ended:
+            top_up()
 
     def _stopped(self, attached: dict[str, Attached]) -> set[str]:
         if not attached:
@@ -348,6 +386,60 @@ def _update_all(items: list[tuple[str, dict]]) -> None:
     else:
         for job_id, fields in items:
             Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(**fields)
+
+
+ENDING_COLUMNS = {
+    # column: its SQL type, and whether a missing value keeps the row's
+    "status": ("varchar", False),
+    "finished_at": ("timestamptz", False),
+    "error": ("text", False),
+    "retryable": ("boolean", False),
+    "result": ("jsonb", True),
+    "progress": ("double precision", True),
+    "message": ("varchar", True),
+    "stage": ("varchar", True),
+    "progress_at": ("timestamptz", True),
+}
+
+
+def _end_all(rows: list[tuple[str, int, dict, JobEvent]]) -> set[str]:
+    """End these running jobs, each only from the attempt that ends it; their status
+    events for those that were. The ids of the jobs ended."""
+    if connection.vendor != "postgresql":
+        ended = set()
+        for job_id, attempts, fields, event in rows:
+            if Job.objects.filter(pk=job_id, status=Job.Status.RUNNING, attempts=attempts).update(
+                **fields
+            ):
+                ended.add(job_id)
+                event.save()
+        return ended
+    table = connection.ops.quote_name(Job._meta.db_table)
+    casts = ", ".join(f"%s::{kind}" for kind, _ in ENDING_COLUMNS.values())
+    values, params = [], []
+    for job_id, attempts, fields, _ in rows:
+        values.append(f"(%s::uuid, %s::integer, {casts})")
+        params += [job_id, attempts]
+        for column in ENDING_COLUMNS:
+            value = fields.get(column)
+            params.append(json.dumps(value) if column == "result" and value is not None else value)
+    sets = ", ".join(
+        f"{column} = COALESCE(v.{column}, j.{column})" if keep else f"{column} = v.{column}"
+        for column, (_, keep) in ENDING_COLUMNS.items()
+    )
+    params.append(Job.Status.RUNNING)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS j SET {sets}"
+            f" FROM (VALUES {', '.join(values)}) AS v(id, attempts, {', '.join(ENDING_COLUMNS)})"
+            " WHERE j.id = v.id AND j.attempts = v.attempts AND j.status = %s RETURNING j.id",
+            params,
+        )
+        ended = {str(row[0]) for row in cursor.fetchall()}
+    events = [event for job_id, _, _, event in rows if job_id in ended]
+    if events:
+        JobEvent.objects.bulk_create(events)
+    return ended
 
 
 def _update_many(items: list[tuple[str, dict]]) -> None:

@@ -145,11 +145,12 @@ class Worker:
     def _run(self, job: Job) -> None:
         self._enter_thread()
         try:
-            self.outcomes[str(job.pk)] = attempts.execute(job, self)
-            with self.db_slots.held():
+            outcome = self.outcomes[str(job.pk)] = attempts.execute(job, self)
+            if outcome not in (Job.Status.SUCCEEDED, Job.Status.FAILED):
                 # A job that could not start while every slot was taken needs a task now
-                # that one is free.
-                claiming.top_up()
+                # that one is free (the keeper sees to it for the jobs it ended).
+                with self.db_slots.held():
+                    claiming.top_up()
         except Exception:
             logger.exception("job thread failed id=%s", job.pk)
         finally:
