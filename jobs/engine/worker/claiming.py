@@ -8,9 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from jobs.engine import dispatch, queue
-from jobs.engine.endings import record
+from jobs.engine.endings import status_event
 from jobs.engine.joblog import job_event
-from jobs.models import Job
+from jobs.models import Job, JobEvent
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,9 @@ def claim(job_id: str) -> Job | None:
         )
         if job is None or job.status != Job.Status.QUEUED:
             return None
-        return _start(job)
+        _start(job)
+        status_event(job, Job.Status.RUNNING).save()
+        return job
 
 
 def claim_next() -> Job | None:
@@ -49,6 +51,7 @@ def claim_several(most: int) -> list[Job]:
             if job is None:
                 break
             jobs.append(_start(job))
+        JobEvent.objects.bulk_create(status_event(job, Job.Status.RUNNING) for job in jobs)
     return jobs
 
 
@@ -71,7 +74,6 @@ def _start(job: Job) -> Job:
             "error",
         ]
     )
-    record(job, Job.Status.RUNNING)
     waited = (now - job.created_at).total_seconds()
     job_event("started", job, waited_s=round(waited, 3))
     return job
