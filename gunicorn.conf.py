@@ -28,4 +28,4 @@ threads = int(os.environ.get("WEB_THREADS") or 4)
 timeout = 30
 accesslog = "-"
 # The access log without the tokens of account links (password reset, invitations).
-logger_class = "jobs.redaction.GunicornAccessLogger"
+logger_class = "jobs.lib.redaction.GunicornAccessLogger"

@@ -63,8 +63,8 @@ if PRODUCTION:
         raise ImproperlyConfigured("DEBUG must be off in production.")
 elif not SECRET_KEY:
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
-# Encrypts the credentials of users' databases at rest (jobs/secrets.py). Production needs
-# its own, kept apart from SECRET_KEY; development derives one.
+# Encrypts the credentials of users' databases at rest (jobs/analysis/tables/secrets.py).
+# Production needs its own, kept apart from SECRET_KEY; development derives one.
 CONNECTION_KEY = env_str("CONNECTION_KEY")
 if PRODUCTION and not CONNECTION_KEY:
     raise ImproperlyConfigured(
@@ -248,8 +248,8 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
-    # Tokens of account links never reach a log line (jobs/redaction.py).
-    "filters": {"redact_account_links": {"()": "jobs.redaction.RedactAccountLinks"}},
+    # Tokens of account links never reach a log line (jobs/lib/redaction.py).
+    "filters": {"redact_account_links": {"()": "jobs.lib.redaction.RedactAccountLinks"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -318,9 +318,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "jobs.clients.client_ip"
+AXES_CLIENT_IP_CALLABLE = "jobs.lib.clients.client_ip"
 # Axes' own log lines name the path only: a username may be an e-mail address.
-AXES_CLIENT_STR_CALLABLE = "jobs.clients.client_str"
+AXES_CLIENT_STR_CALLABLE = "jobs.lib.clients.client_str"
 AXES_VERBOSE = False
 # A successful login is not logged with its username and address in a table nobody reads.
 AXES_DISABLE_ACCESS_LOG = True

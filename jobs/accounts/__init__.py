@@ -5,5 +5,5 @@ pause before a failed login (the lock itself is django-axes').
 `views.py`, `urls.py`, `forms.py` are the pages under /accounts/; `invitations.py`,
 `email_change.py`, `sessions.py` and `links.py` the plain functions they call;
 `middleware.py` keeps a session's "last seen"; `admin.py` is the staff's invitation page.
-May import jobs.models, jobs.clients and django-axes; never web, api or ops.
+May import jobs.models, jobs.lib and django-axes; never web, api or ops.
 """

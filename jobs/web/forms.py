@@ -6,8 +6,8 @@ from django.core.validators import MaxLengthValidator
 
 from jobs.analysis.texts.documents import ACCEPTED_SUFFIXES
 from jobs.engine.registry import kind_choices
+from jobs.lib.validators import visible_text
 from jobs.models import Document, Job, Preferences
-from jobs.validators import visible_text
 
 
 class JobFilterForm(forms.Form):
