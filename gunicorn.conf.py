@@ -28,11 +28,11 @@ threads = int(os.environ.get("WEB_THREADS") or 4)
 timeout = 30
 accesslog = "-"
 # The access log without the tokens of account links (password reset, invitations).
-logger_class = "jobs.redaction.GunicornAccessLogger"
+logger_class = "jobs.lib.redaction.GunicornAccessLogger"
 # What gunicorn reads before Django sees a request: a request line (the URL with its
 # query) of at most 8 KB, at most 100 headers of 8 KB each. Bodies have no gunicorn
 # limit: Django refuses one announced over REQUEST_MAX_BYTES before reading it
-# (jobs/bodies.py), and too many query or form fields (DATA_UPLOAD_MAX_NUMBER_FIELDS).
+# (jobs/lib/bodies.py), and too many query or form fields (DATA_UPLOAD_MAX_NUMBER_FIELDS).
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190

@@ -280,7 +280,7 @@ class ConnectionQuerySet(models.QuerySet):
 
 class Connection(models.Model):
     """A user's database that semantic models may profile. Its URL, credentials and all,
-    is stored encrypted (jobs/secrets.py) and never shown back; `location` is what
+    is stored encrypted (jobs/analysis/tables/secrets.py) and never shown back; `location` is what
     people see of it."""
 
     name = models.CharField(max_length=100, unique=True)

@@ -63,8 +63,8 @@ if PRODUCTION:
         raise ImproperlyConfigured("DEBUG must be off in production.")
 elif not SECRET_KEY:
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
-# Encrypts the credentials of users' databases at rest (jobs/secrets.py). Production needs
-# its own, kept apart from SECRET_KEY; development derives one.
+# Encrypts the credentials of users' databases at rest (jobs/analysis/tables/secrets.py).
+# Production needs its own, kept apart from SECRET_KEY; development derives one.
 CONNECTION_KEY = env_str("CONNECTION_KEY")
 if PRODUCTION and not CONNECTION_KEY:
     raise ImproperlyConfigured(
@@ -106,8 +106,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    # A body over REQUEST_MAX_BYTES is refused before it is read (jobs/bodies.py).
-    "jobs.bodies.RequestSizeMiddleware",
+    # A body over REQUEST_MAX_BYTES is refused before it is read (jobs/lib/bodies.py).
+    "jobs.lib.bodies.RequestSizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -250,8 +250,8 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
-    # Tokens of account links never reach a log line (jobs/redaction.py).
-    "filters": {"redact_account_links": {"()": "jobs.redaction.RedactAccountLinks"}},
+    # Tokens of account links never reach a log line (jobs/lib/redaction.py).
+    "filters": {"redact_account_links": {"()": "jobs.lib.redaction.RedactAccountLinks"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -322,9 +322,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "jobs.clients.client_ip"
+AXES_CLIENT_IP_CALLABLE = "jobs.lib.clients.client_ip"
 # Axes' own log lines name the path only: a username may be an e-mail address.
-AXES_CLIENT_STR_CALLABLE = "jobs.clients.client_str"
+AXES_CLIENT_STR_CALLABLE = "jobs.lib.clients.client_str"
 AXES_VERBOSE = False
 # A successful login is not logged with its username and address in a table nobody reads.
 AXES_DISABLE_ACCESS_LOG = True
@@ -391,7 +391,7 @@ MAX_CONCURRENT_JOBS = env_int("MAX_CONCURRENT_JOBS", 400)
 Q_WORKERS = env_int("Q_WORKERS", 2)
 # Job threads of one worker process that hold a database connection at once. A job
 # waiting on a model holds none; its progress and heartbeats go through the process's
-# one keeper connection (jobs/engine/keeper.py).
+# one keeper connection (jobs/engine/worker/keeper.py).
 JOB_DB_CONNECTIONS_PER_WORKER = env_int("JOB_DB_CONNECTIONS_PER_WORKER", 4)
 # Worker processes run at this niceness, so that on a machine they share with the web
 # server, pages answer first while hundreds of jobs start; 0 keeps the default priority.
@@ -418,7 +418,7 @@ DOCUMENT_MAX_NESTING = env_int("DOCUMENT_MAX_NESTING", 100)
 DOCUMENT_EXTRACT_MEMORY_MB = env_int("DOCUMENT_EXTRACT_MEMORY_MB", 1_024)
 DOCUMENT_EXTRACT_SECONDS = env_float("DOCUMENT_EXTRACT_SECONDS", 120.0)
 # A request's body past this is refused (413) before it is read (uploads: every file at
-# its limit, and room for the form), by jobs/bodies.py; gunicorn.conf.py caps the request
+# its limit, and room for the form), by jobs/lib/bodies.py; gunicorn.conf.py caps the request
 # line and headers, and Django's DATA_UPLOAD_MAX_MEMORY_SIZE the fields besides files.
 REQUEST_MAX_BYTES = env_int(
     "REQUEST_MAX_BYTES", DOCUMENT_MAX_FILES_PER_UPLOAD * DOCUMENT_MAX_BYTES + 1024 * 1024
@@ -442,7 +442,7 @@ AI_MAX_RETRY_AFTER_SECONDS = env_float("AI_MAX_RETRY_AFTER_SECONDS", 120.0)
 # than JOB_UNLOCKED_STALE_SECONDS and whose advisory lock no worker holds (PostgreSQL),
 # or older than JOB_STALE_SECONDS whatever its lock (SQLite), lost its worker and is
 # queued again, up to MAX_JOB_RETRIES times, then fails with "worker lost". Each worker
-# process looks every JOB_SWEEP_SECONDS (0: only the once-a-minute schedule).
+# process's sweep thread looks every JOB_SWEEP_SECONDS (0: none; tests only).
 JOB_HEARTBEAT_SECONDS = env_float("JOB_HEARTBEAT_SECONDS", 10.0)
 JOB_UNLOCKED_STALE_SECONDS = env_float("JOB_UNLOCKED_STALE_SECONDS", 2 * JOB_HEARTBEAT_SECONDS)
 JOB_STALE_SECONDS = env_float("JOB_STALE_SECONDS", 60.0)

@@ -6,5 +6,5 @@ pause before a failed login (the lock itself is django-axes').
 `email_change.py`, `sessions.py`, `devices.py` and `links.py` the plain functions they
 call; `middleware.py` keeps a session's "last seen"; `admin.py` is the staff's
 invitation page.
-May import jobs.models, jobs.clients and django-axes; never web, api or ops.
+May import jobs.models, jobs.lib.clients and django-axes; never web, api or ops.
 """

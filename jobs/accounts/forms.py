@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
 
 from jobs.accounts import throttling
-from jobs.validators import visible_text
+from jobs.lib.validators import visible_text
 
 
 class NameForm(forms.ModelForm):

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from jobs.accounts.devices import describe
-from jobs.clients import client_ip
+from jobs.lib.clients import client_ip
 from jobs.models import UserSession
 
 # last_seen_at is a hint, not an audit trail: one write every few minutes per session.

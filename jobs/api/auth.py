@@ -9,7 +9,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from jobs.api import throttling, tokens
 from jobs.api.errors import ApiError
-from jobs.clients import client_ip
+from jobs.lib.clients import client_ip
 
 
 class TokenAuth(HttpBearer):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from jobs.validators import visible_text
+from jobs.lib.validators import visible_text
 
 
 class ApiTokenForm(forms.Form):

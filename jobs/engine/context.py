@@ -35,7 +35,9 @@ class JobCancelled(Exception):
 
 
 class Sink(Protocol):
-    """Where a context's writes go: the job's row at once, or a keeper that batches them.
+    """Where a context's writes go: a worker's keeper, which batches them (the Worker in
+    jobs/engine/worker/process.py), or, for a context made outside a worker (tests of
+    the context alone), the job's row at once (DirectSink).
 
     `write` answers whether the job is still running as far as it knows; `slot`, when
     there is one, is the database slot the job gives back while it waits.
@@ -50,7 +52,8 @@ class Sink(Protocol):
 
 
 class DirectSink:
-    """Each write an UPDATE on the calling thread's connection, answered at once."""
+    """Each write an UPDATE on the calling thread's connection, answered at once: a
+    context made outside a worker. Jobs themselves always run in a Worker."""
 
     write_interval = None
     slot = None

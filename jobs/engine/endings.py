@@ -20,11 +20,18 @@ def record(job: Job, status: str, message: str = "") -> None:
     )
 
 
-def finish(
-    job: Job, status: str, *, result: dict | None = None, error: str = "", retryable: bool = True
-) -> bool:
-    """End a running job. False when it had already left the running state."""
+def ending(
+    status: str,
+    *,
+    result: dict | None = None,
+    error: str = "",
+    retryable: bool = True,
+    report: dict | None = None,
+) -> dict:
+    """The fields that end a job. `report`, its last progress report not written yet
+    (stage, message), goes with them."""
     fields = {
+        **(report or {}),
         "status": status,
         "finished_at": timezone.now(),
         "error": error,
@@ -35,6 +42,21 @@ def finish(
     if status == Job.Status.SUCCEEDED:
         fields["progress"] = 1.0
         fields["message"] = "Done."
+    return fields
+
+
+def status_event(job: Job, status: str, message: str = "") -> JobEvent:
+    return JobEvent(
+        job_id=job.pk, type=JobEvent.Type.STATUS, name=status, message=message,
+        attempt=job.attempts,
+    )  # fmt: skip
+
+
+def finish(job: Job, status: str, **ending_fields) -> bool:
+    """End a running job, alone (a worker ends its jobs in batches: Keeper.end). False
+    when it had already left the running state."""
+    fields = ending(status, **ending_fields)
+    error = fields["error"]
     with transaction.atomic():
         # This attempt's: a worker that lost the job to another (after an outage it could
         # not report through) must not end the other's attempt.

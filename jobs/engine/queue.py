@@ -1,16 +1,18 @@
 """The task queue: django-q2 on the ORM broker, in the app's own database.
 
-A task only says "start the best queued job now" (jobs.engine.tasks.start_next_job): the
-worker that runs it asks the dispatcher which job that is. This module and retention.py
+A task only says "start the best queued jobs now" (jobs.engine.tasks.start_next_job): the
+worker that runs it asks the dispatcher which jobs those are. This module and retention.py
 are the only code that imports django_q (pyproject.toml's import contracts hold it so).
 """
 
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.models import OrmQ, Schedule
@@ -21,13 +23,14 @@ from django_q.tasks import async_task, schedule
 from jobs.models import Job
 
 START_TASK = "jobs.engine.tasks.start_next_job"
-RECOVER_TASK = "jobs.engine.tasks.recover_lost_jobs"
 PRUNE_TASK = "jobs.engine.tasks.prune_old_jobs"
 
 
 # A start task's success says only "started" or "idle", and storing it costs the monitor a
 # locked read of every stored success (django-q2's save_limit pruning): failures only.
 START_OPTIONS = {"save": False}
+# A start task taken by a cluster longer ago than this is not coming (pending_tasks).
+TASK_HANDOFF_SECONDS = 10
 
 
 def enqueue(job: Job) -> None:
@@ -57,22 +60,24 @@ def enqueue_at(job: Job, at: datetime) -> None:
 
 
 def pending_tasks():
-    """The queue rows of tasks not yet done: still to be handed out, or held by a worker
-    that will run them (a task is deleted once it has run)."""
-    return OrmQ.objects.filter(key=get_broker().list_key)
+    """The queue rows of tasks that will run soon: still to be handed out, or handed out
+    in the last TASK_HANDOFF_SECONDS (a task is deleted once it has run).
+
+    A start task runs in a fraction of a second once a cluster takes it, so one taken
+    longer ago went to a cluster that died; the broker hands it out again only when its
+    lease (Q_CLUSTER's `retry`) runs out, and until then it starts nothing.
+    """
+    now = timezone.now()
+    taken_since = now + timedelta(seconds=Conf.RETRY - TASK_HANDOFF_SECONDS)
+    return OrmQ.objects.filter(key=get_broker().list_key).filter(
+        Q(lock__lte=now) | Q(lock__gt=taken_since)
+    )
 
 
 def ensure_schedules(using: str = "default") -> None:
-    """The cluster's own chores: looking for lost jobs every minute, pruning daily."""
-    Schedule.objects.using(using).update_or_create(
-        name="recover-lost-jobs",
-        defaults={
-            "func": RECOVER_TASK,
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
+    """The cluster's own chore: pruning daily. (Lost jobs are each worker's sweep's: the
+    once-a-minute schedule of earlier versions is removed.)"""
+    Schedule.objects.using(using).filter(name="recover-lost-jobs").delete()
     # Daily, from the first migrate on; a later deploy keeps the time of the next run.
     Schedule.objects.using(using).update_or_create(
         name="prune-old-jobs",

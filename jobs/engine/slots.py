@@ -27,9 +27,17 @@ from django.db import connections
 class DatabaseSlots:
     """A worker process's share of database connections, for its job threads."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, *, keep=None):
+        """`keep`, a connection shared by every thread (a batch run in its caller's
+        transaction), is never closed; the slots then take turns on it."""
         self.size = size
         self._free = threading.BoundedSemaphore(size)
+        self._keep = keep
+
+    def _close(self) -> None:
+        for conn in connections.all(initialized_only=True):
+            if conn is not self._keep:
+                conn.close()
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -38,13 +46,26 @@ class DatabaseSlots:
         try:
             yield
         finally:
-            connections.close_all()
+            self._close()
             self._free.release()
+
+    @contextmanager
+    def lent(self) -> Iterator[None]:
+        """Inside `held`: while the job waits on its worker's keeper. A connection shared
+        by every thread is lent to the keeper meanwhile; a job's own stays open."""
+        if self._keep is None:
+            yield
+            return
+        self._free.release()
+        try:
+            yield
+        finally:
+            self._free.acquire()
 
     @contextmanager
     def released(self) -> Iterator[None]:
         """Inside `held`: while the job waits on something that is not the database."""
-        connections.close_all()
+        self._close()
         self._free.release()
         try:
             yield

@@ -10,9 +10,9 @@ from jobs.engine.registry import JobKind, Stage
 from jobs.kinds.asking import ask, engine_name
 from jobs.kinds.reports import REPORT_DOWNLOADS, deep_dive_markdown
 from jobs.kinds.sources import DocumentChoiceMixin, load_documents
+from jobs.lib.validators import visible_text
 from jobs.models import Document
 from jobs.provider import chat as ai
-from jobs.validators import visible_text
 
 
 class DeepDiveForm(DocumentChoiceMixin, forms.Form):

@@ -8,8 +8,8 @@ from django.core.validators import MaxLengthValidator
 
 from jobs.analysis.texts.documents import ACCEPTED_SUFFIXES
 from jobs.engine.registry import kind_choices
+from jobs.lib.validators import visible_text
 from jobs.models import Document, Job, Preferences
-from jobs.validators import visible_text
 from jobs.web.bulk import ACTIONS
 
 # More than a few pages of My jobs at once is not a person ticking boxes.

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from jobs.accounts import invitations
 from jobs.api import tokens
-from jobs.redaction import RedactAccountLinks, redact
+from jobs.lib.redaction import RedactAccountLinks, redact
 from tests.accounts.conftest import link_in_last_email, path_of, run_account_mail
 from tests.factories import make_user
 

@@ -10,10 +10,12 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
+from django_q.conf import Conf
 from django_q.models import OrmQ
 
-from jobs.engine import dispatch, endings, running, submitting
+from jobs.engine import dispatch, endings, submitting
 from jobs.engine.registry import get_kind
+from jobs.engine.worker import claiming
 from jobs.models import Job
 from tests.conftest import Worker, wait_for
 from tests.factories import make_job, make_user
@@ -22,7 +24,7 @@ from tests.factories import make_job, make_user
 def start_all() -> list[Job]:
     """Start queued jobs one by one, as free workers would, and return them in order."""
     started = []
-    while job := running.claim_next():
+    while job := claiming.claim_next():
         started.append(job)
     return started
 
@@ -72,13 +74,13 @@ def test_no_more_than_max_concurrent_jobs_run_at_once(settings, db):
     settings.MAX_CONCURRENT_JOBS = 2
     jobs = queued(make_user(), 3)
 
-    first, second = running.claim_next(), running.claim_next()
+    first, second = claiming.claim_next(), claiming.claim_next()
 
     assert {first, second} == set(jobs[:2])
-    assert running.claim_next() is None, "every slot is taken"
+    assert claiming.claim_next() is None, "every slot is taken"
     assert Job.objects.get(pk=jobs[2].pk).status == Job.Status.QUEUED
     endings.finish(first, Job.Status.SUCCEEDED, result={})
-    assert running.claim_next() == jobs[2]
+    assert claiming.claim_next() == jobs[2]
 
 
 def test_a_job_waiting_out_its_retry_backoff_is_not_started(unlimited):
@@ -95,16 +97,16 @@ def test_a_task_with_nothing_to_start_is_idle(unlimited):
     job = make_job()
     submitting.cancel(job)
 
-    assert running.run_next_job() == "idle"
+    assert claiming.claim_several(8) == []
 
 
 def test_top_up_gives_every_startable_job_a_task(unlimited):
     queued(make_user(), 3)
     OrmQ.objects.all().delete()
 
-    assert running.top_up() == 3
+    assert claiming.top_up() == 3
     assert OrmQ.objects.count() == 3
-    assert running.top_up() == 0, "no surplus when each job has its task"
+    assert claiming.top_up() == 0, "no surplus when each job has its task"
 
 
 def test_top_up_gives_tasks_only_for_the_room_left(settings, db):
@@ -115,13 +117,25 @@ def test_top_up_gives_tasks_only_for_the_room_left(settings, db):
     queued(owner, 5)
     OrmQ.objects.all().delete()
 
-    # One free slot: one task, though five jobs wait; a task that a worker holds counts.
-    assert running.top_up() == 1
-    OrmQ.objects.update(lock=timezone.now() + timedelta(minutes=1))
-    assert running.top_up() == 0
+    # One free slot: one task, though five jobs wait; a task a worker just took counts.
+    assert claiming.top_up() == 1
+    OrmQ.objects.update(lock=timezone.now() + timedelta(seconds=Conf.RETRY))
+    assert claiming.top_up() == 0
     Job.objects.filter(status=Job.Status.RUNNING).update(status=Job.Status.SUCCEEDED)
-    assert running.top_up() == 2, "the two slots just freed"
+    assert claiming.top_up() == 2, "the two slots just freed"
     assert OrmQ.objects.count() == 3
+
+
+def test_a_task_taken_by_a_cluster_that_died_is_topped_up_past(unlimited):
+    """A start task runs within a second of being taken; one taken long ago went to a
+    cluster that died, and its lease would keep the job waiting for half an hour."""
+    (job,) = queued(make_user(), 1)
+    taken_long_ago = timezone.now() + timedelta(seconds=Conf.RETRY - 60)
+    OrmQ.objects.update(lock=taken_long_ago)
+
+    assert claiming.top_up() == 1
+    assert OrmQ.objects.filter(lock__lte=timezone.now()).count() == 1, "one to hand out now"
+    assert claiming.top_up() == 0
 
 
 def test_place_in_line_matches_the_order_jobs_start_in(unlimited):
@@ -160,8 +174,8 @@ def test_the_job_page_shows_its_place_in_line(alice_client, user, unlimited):
     page = alice_client.get(mine.get_absolute_url()).content.decode()
 
     assert "2 jobs ahead of it in line." in page
-    running.claim_next()
-    running.claim_next()
+    claiming.claim_next()
+    claiming.claim_next()
     assert "Next in line." in alice_client.get(mine.get_absolute_url()).content.decode()
 
 

@@ -8,6 +8,7 @@ from django_q.models import OrmQ, Schedule
 from jobs.engine import running, submitting
 from jobs.engine.context import JobCancelled, JobContext, JobError
 from jobs.engine.registry import all_kinds, get_kind, stage_states
+from jobs.engine.worker import attempts, claiming
 from jobs.models import Job, JobCheckpoint, JobEvent
 from tests.factories import make_job, make_user
 
@@ -101,7 +102,7 @@ class TestRun:
 
     def test_a_job_cancelled_while_running_stops_at_its_next_write(self, user):
         job = make_job(user, kind="primes", params={"n": 10})
-        job = running.claim(str(job.pk))
+        job = claiming.claim(str(job.pk))
         context = JobContext(job, get_kind("primes"), write_interval=0)
         context.stage("counting")
         Job.objects.filter(pk=job.pk).update(status=Job.Status.CANCELLED)
@@ -123,7 +124,7 @@ class TestRun:
 @pytest.mark.django_db
 class TestProgress:
     def test_progress_writes_are_throttled(self):
-        job = running.claim(str(make_job(kind="primes", params={"n": 10}).pk))
+        job = claiming.claim(str(make_job(kind="primes", params={"n": 10}).pk))
         clock = FakeClock()
         context = JobContext(job, get_kind("primes"), clock=clock, write_interval=1.0)
 
@@ -141,7 +142,7 @@ class TestProgress:
         assert job.progress == pytest.approx(0.375)
 
     def test_entering_a_stage_always_writes(self):
-        job = running.claim(str(make_job(kind="primes", params={"n": 10}).pk))
+        job = claiming.claim(str(make_job(kind="primes", params={"n": 10}).pk))
         context = JobContext(job, get_kind("primes"), clock=FakeClock(), write_interval=60)
 
         context.stage("counting")
@@ -224,7 +225,7 @@ class TestRetries:
 
     def test_backoff_doubles_with_jitter(self, settings):
         settings.JOB_RETRY_BASE_SECONDS = 10
-        delays = {attempt: [running.retry_delay(attempt) for _ in range(50)] for attempt in (1, 3)}
+        delays = {attempt: [attempts.retry_delay(attempt) for _ in range(50)] for attempt in (1, 3)}
 
         assert all(5 <= d <= 10 for d in delays[1])
         assert all(20 <= d <= 40 for d in delays[3])
@@ -257,7 +258,7 @@ class TestRetries:
         assert job.status == Job.Status.QUEUED and job.attempt_offset == 1
         assert job.result is None and job.error == "" and job.finished_at is None
         assert OrmQ.objects.count() == 1
-        assert running.has_retries_left(Job(attempts=2, attempt_offset=1))
+        assert attempts.has_retries_left(Job(attempts=2, attempt_offset=1))
         assert not submitting.retry(job), "only a failed or cancelled job is retried"
         assert job.events.last().message == "Retried by its owner."
 
@@ -286,7 +287,7 @@ class TestRetries:
 class TestLimits:
     def test_a_job_past_its_budget_stops_with_a_clear_message(self, user, settings):
         settings.JOB_BUDGETS = {"primes": 60}
-        job = running.claim(str(make_job(user, kind="primes", params={"n": 10}).pk))
+        job = claiming.claim(str(make_job(user, kind="primes", params={"n": 10}).pk))
         clock = FakeClock()
         context = JobContext(job, get_kind("primes"), clock=clock, write_interval=0)
         context.stage("counting")

@@ -4,6 +4,7 @@ and locks, however many jobs run there."""
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from jobs.engine import locking, submitting
-from jobs.engine.keeper import Attached, Keeper
+from jobs.engine.endings import ending, status_event
+from jobs.engine.worker.keeper import Attached, Keeper
 from jobs.models import Job, JobEvent
 from tests.conftest import wait_for
 from tests.factories import make_job, make_user
@@ -150,3 +152,31 @@ def _holder_pid(job_id) -> int | None:
         )
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def test_jobs_ending_together_are_ended_in_one_statement(settings):
+    settings.MAX_ACTIVE_JOBS_PER_USER = 50
+    jobs = running_jobs(30)
+    lost = jobs[-1]
+    Job.objects.filter(pk=lost.pk).update(attempts=2)  # another attempt took it over
+    keeper = Keeper()  # not started: its cycle runs here, so its queries can be counted
+    futures = []
+    for job in jobs:
+        future = Future()
+        fields = ending(Job.Status.SUCCEEDED, result={"n": str(job.pk)}, report={"stage": "end"})
+        event = status_event(job, Job.Status.SUCCEEDED)
+        keeper._pending.requests.append(("end", str(job.pk), future, (1, fields, event)))
+        futures.append(future)
+
+    with CaptureQueriesContext(connection) as queries:
+        keeper._cycle()
+
+    statements = [q["sql"].split(" ", 1)[0] for q in queries]
+    assert statements.count("UPDATE") == 1, statements
+    assert statements.count("INSERT") == 1, "every status event in one INSERT"
+    assert [f.result(0) for f in futures] == [True] * 29 + [False]
+    for job in Job.objects.filter(pk__in=[j.pk for j in jobs[:-1]]):
+        assert (job.status, job.result, job.stage) == ("succeeded", {"n": str(job.pk)}, "end")
+        assert job.progress == 1.0 and job.finished_at
+        assert list(job.events.values_list("name", flat=True)) == ["queued", "succeeded"]
+    assert Job.objects.get(pk=lost.pk).status == Job.Status.RUNNING, "not its attempt's"

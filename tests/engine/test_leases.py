@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from django_q.conf import Conf
+from django_q.models import OrmQ
 
 from jobs.engine import queue
 from jobs.models import Job, JobEvent
 from tests.conftest import Worker, wait_for
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_job, make_user
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -48,3 +52,25 @@ def test_two_clusters_with_short_leases_run_each_job_once(client, big_table, wor
         assert job.attempts == 1
         assert JobEvent.objects.filter(job=job, name=Job.Status.RUNNING).count() == 1
         assert logs.count(f"job finished id={job.pk} ") == 1
+
+
+def test_a_job_whose_task_went_to_a_dead_cluster_starts_within_seconds(worker_env, tmp_path):
+    """Its task stays leased to the dead cluster for half an hour: the sweep of a live
+    worker queues another instead of counting that one as coming."""
+    owner = make_user("orphaned")
+    # A table that is not there: the job fails at once, having started.
+    params = {"database": "default", "schema": "demo", "table": "no_such_table"}
+    job = make_job(owner, params=params)
+    # As the broker leaves a task a cluster took just before it was killed.
+    OrmQ.objects.update(lock=timezone.now() + timedelta(seconds=Conf.RETRY - 30))
+    env = {**worker_env, "JOB_SWEEP_SECONDS": "1"}
+    cluster = Worker(tmp_path / "back.log", env).start()
+    try:
+        wait_for(
+            lambda: Job.objects.get(pk=job.pk).status != Job.Status.QUEUED,
+            timeout=30,
+            what="the job to start with its task still leased",
+        )
+    finally:
+        cluster.stop()
+    assert Job.objects.get(pk=job.pk).started_at is not None

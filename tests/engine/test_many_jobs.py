@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from jobs.engine import recovery, submitting
+from jobs.engine import submitting
 from jobs.engine.registry import get_kind
+from jobs.engine.worker import recovery
 from jobs.models import Job, JobCheckpoint, JobEvent
 from tests.conftest import Worker, start_run_worker, wait_for
 from tests.engine.test_outage import database_answers, postgres
@@ -317,3 +318,46 @@ def test_a_postgresql_restart_with_a_hundred_jobs_in_flight_loses_none(
     statuses = set(Job.objects.filter(pk__in=[j.pk for j in jobs]).values_list("status", flat=True))
     assert statuses == {Job.Status.SUCCEEDED}
     assert "job keeper" in cluster.log(), "the keeper lost its connection and said so"
+
+
+def test_killed_twice_with_jobs_queued_and_running_each_succeeds_once_and_none_waits(
+    many_env, slow_model, settings, tmp_path
+):
+    """Two kill -9s while jobs run and more wait: the dead cluster's jobs resume, and a
+    queued job whose task that cluster had taken does not wait out the task's lease."""
+    stream_for(slow_model, 2)
+    room = 10
+    env = {**many_env, "MAX_CONCURRENT_JOBS": str(room)}
+    jobs = submit_many(settings, 40)
+    ids = [job.pk for job in jobs]
+    for round_ in (1, 2):
+        cluster = Worker(tmp_path / f"killed{round_}.log", env).start()
+        try:
+            wait_for(lambda: streaming_count() >= room // 2, timeout=60, what="jobs to stream")
+        finally:
+            os.killpg(cluster.process.pid, signal.SIGKILL)
+            cluster.process.wait(5)
+    assert Job.objects.filter(pk__in=ids, status=Job.Status.QUEUED).exists()
+
+    back = time.monotonic()
+    cluster = Worker(tmp_path / "back.log", env).start()
+    longest_idle = 0.0
+    idle_since = None
+    try:
+        while not all_ended(jobs) and time.monotonic() - back < 120:
+            queued = Job.objects.filter(pk__in=ids, status=Job.Status.QUEUED).exists()
+            now = time.monotonic()
+            # A slot free while a job waits, the sweep's lost-job delay past.
+            if queued and running_count() < room and now - back > 5:
+                idle_since = idle_since or now
+                longest_idle = max(longest_idle, now - idle_since)
+            else:
+                idle_since = None
+            time.sleep(0.25)
+    finally:
+        cluster.stop()
+
+    assert longest_idle < 30, f"a job waited {longest_idle:.0f} s with a slot free"
+    for job in Job.objects.filter(pk__in=ids):
+        assert job.status == Job.Status.SUCCEEDED, (job.pk, job.status, job.message)
+        assert JobEvent.objects.filter(job=job, name=Job.Status.SUCCEEDED).count() == 1

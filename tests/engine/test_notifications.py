@@ -9,7 +9,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from jobs.engine import notifications, recovery, running, submitting
+from jobs.engine import notifications, running, submitting
+from jobs.engine.worker import recovery
 from jobs.models import Job, Preferences
 from tests.factories import make_job, make_user
 

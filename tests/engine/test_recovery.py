@@ -13,7 +13,8 @@ from django.db import connections
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
-from jobs.engine import endings, locking, recovery, running
+from jobs.engine import endings, locking
+from jobs.engine.worker import attempts, recovery
 from jobs.models import Job, JobCheckpoint, JobEvent
 from tests.conftest import Worker, start_profiling, wait_for
 from tests.factories import make_job, make_user
@@ -91,20 +92,26 @@ class TestRecover:
         Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, attempts=2)
 
         assert not endings.finish(stale, Job.Status.CANCELLED)
-        assert not running.retry_later(stale, "lost the database")
+        assert not attempts.retry_later(stale, "lost the database")
 
         job.refresh_from_db()
         assert (job.status, job.attempts) == (Job.Status.RUNNING, 2)
 
-    def test_migrate_schedules_the_sweep_every_minute(self, db):
+    def test_migrate_removes_the_old_once_a_minute_sweep(self, db):
+        # One sweep: each worker process's thread. A deploy's migrate drops the schedule
+        # earlier versions kept beside it.
+        Schedule.objects.create(
+            name="recover-lost-jobs",
+            func="jobs.engine.tasks.recover_lost_jobs",
+            schedule_type=Schedule.MINUTES,
+            minutes=1,
+            repeats=-1,
+        )
+
         call_command("migrate", verbosity=0)
 
-        schedule = Schedule.objects.get(name="recover-lost-jobs")
-        assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
-            "jobs.engine.tasks.recover_lost_jobs",
-            Schedule.MINUTES,
-            1,
-        )
+        assert not Schedule.objects.filter(name="recover-lost-jobs").exists()
+        assert Schedule.objects.filter(name="prune-old-jobs").exists()
 
 
 @pytest.mark.worker

@@ -25,14 +25,10 @@ def test_every_old_task_path_names_a_callable(path):
 def test_migrate_moves_the_schedules_to_the_new_paths(db):
     # The schedules as a deploy before the move left them.
     call_command("migrate", verbosity=0)
-    Schedule.objects.filter(name="recover-lost-jobs").update(func="jobs.tasks.recover_lost_jobs")
     Schedule.objects.filter(name="prune-old-jobs").update(func="jobs.tasks.prune_old_jobs")
 
     call_command("migrate", verbosity=0)
 
-    assert Schedule.objects.get(name="recover-lost-jobs").func == (
-        "jobs.engine.tasks.recover_lost_jobs"
-    )
     assert Schedule.objects.get(name="prune-old-jobs").func == "jobs.engine.tasks.prune_old_jobs"
 
 

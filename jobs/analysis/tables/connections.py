@@ -1,13 +1,12 @@
 """Connections to users' databases: added (checked first), tested, listed; their URLs
-encrypted at rest (jobs/secrets.py) and read back only to connect."""
+encrypted at rest (secrets.py) and read back only to connect."""
 
 from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
 
-from jobs import secrets
-from jobs.analysis.tables import external
+from jobs.analysis.tables import external, secrets
 from jobs.analysis.tables.external import ConnectionFailed, TableInfo
 from jobs.models import Connection
 

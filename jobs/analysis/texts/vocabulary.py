@@ -10,6 +10,7 @@ document.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 
 import Stemmer
@@ -104,9 +105,16 @@ GROUPS = [
 ]
 
 
-@cache
+# PyStemmer's stemmers keep a word cache and the Snowball state on the object, and are
+# not safe to use from two threads at once: one per job thread.
+_STEMMERS = threading.local()
+
+
 def stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+    found = getattr(_STEMMERS, "stemmer", None)
+    if found is None:
+        found = _STEMMERS.stemmer = Stemmer.Stemmer("english")
+    return found
 
 
 def stem(words: list[str]) -> list[str]:

@@ -4,28 +4,27 @@ On PostgreSQL a live worker holds each of its jobs' advisory locks from the job'
 (jobs/engine/locking.py), and a dead one's locks go with its connections. So a job whose
 heartbeat is a little late (JOB_UNLOCKED_STALE_SECONDS) and whose lock nobody holds is
 lost; one whose lock is held is not, however late. Without locks (SQLite), only a long
-silence (JOB_STALE_SECONDS) counts. Every worker process looks every JOB_SWEEP_SECONDS,
-with one query while nothing is late, so a killed worker's jobs run again within about
-half a minute.
+silence (JOB_STALE_SECONDS) counts. Every worker process looks every JOB_SWEEP_SECONDS
+(its Worker's sweep thread), with one query while nothing is late, so a killed worker's
+jobs run again within about half a minute. The same sweep tops up the tasks that start
+queued jobs, so a job whose task went to a worker that died is not left waiting for that
+task's lease to run out.
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import threading
-import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
-from django_q.signals import post_spawn
 
 from jobs.engine import locking, queue
 from jobs.engine.endings import keep_partial, notify, record
 from jobs.engine.joblog import job_event
-from jobs.engine.running import has_retries_left, top_up
+from jobs.engine.worker.attempts import has_retries_left
+from jobs.engine.worker.claiming import top_up
 from jobs.models import Job
 
 logger = logging.getLogger(__name__)
@@ -75,27 +74,3 @@ def recover_lost_jobs() -> dict[str, int]:
             job_event("worker-lost", job, level=logging.WARNING, silent_s=round(silent))
     counts["topped_up"] = top_up()
     return counts
-
-
-def sweep_forever() -> None:
-    """Look for lost jobs every JOB_SWEEP_SECONDS, for as long as this process lives."""
-    while True:
-        # Spread out: every worker process of every cluster sweeps.
-        time.sleep(settings.JOB_SWEEP_SECONDS * random.uniform(0.75, 1.25))
-        try:
-            recover_lost_jobs()
-        except DatabaseError:
-            # The database is away; the connection is opened again on the next sweep.
-            logger.warning("lost-job sweep failed: database unavailable", exc_info=True)
-            connection.close()
-        except Exception:
-            logger.exception("lost-job sweep failed")
-
-
-def start_sweeping(sender=None, **kwargs) -> None:
-    """In each worker process as it starts (django-q2's post_spawn)."""
-    if settings.JOB_SWEEP_SECONDS > 0:
-        threading.Thread(target=sweep_forever, name="lost-job-sweep", daemon=True).start()
-
-
-post_spawn.connect(start_sweeping, dispatch_uid="jobs.start_sweeping")
