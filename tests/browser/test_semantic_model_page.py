@@ -92,3 +92,46 @@ def test_the_model_page_copies_and_draws_under_the_policy(browser, live_server, 
     }
     # Every arrow points right: lines, then invoices, then customers.
     assert boxes["invoice_line"] < boxes["invoice"] < boxes["customer"]
+
+
+def test_the_profile_reads_as_one_card_per_column_on_a_phone(browser, live_server):
+    owner = make_user("phone-modeller")
+    why = "a number paired one to one with the text column loan_type_description is its code"
+    columns = [
+        {"name": f"very_long_column_name_number_{n}", "source_type": "DOUBLE PRECISION",
+         "role": "fact", "distinct": 2_981, "nulls": 0, "min": "0.000123456789",
+         "max": "98765432101234.5", "reasons": [why, "values spread over 2,981 distinct"]}
+        for n in range(3)
+    ]  # fmt: skip
+    job = make_job(
+        owner,
+        status=Job.Status.SUCCEEDED,
+        attempts=1,
+        result={
+            "yaml": "name: m\n",
+            "summary": {},
+            "profile": [{"table": "demo.loans", "row_count": 3_000, "columns": columns}],
+            "relationships": [],
+        },
+    )
+    page = log_in(
+        browser, live_server.url, owner.username,
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+    )  # fmt: skip
+
+    page.goto(f"/jobs/{job.pk}/")
+    page.wait_for_selector("table.profile")
+
+    rows = page.locator("table.profile tbody tr")
+    assert rows.count() == 3
+    for index in range(3):
+        why_cell = rows.nth(index).locator("td[data-label=Why]")
+        box = why_cell.bounding_box()
+        # Each card fits the screen: its "Why" is on it, not off to the side.
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        assert why_cell.is_visible() and why in why_cell.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    label = page.eval_on_selector(
+        "table.profile td[data-label=Why]", "cell => getComputedStyle(cell, '::before').content"
+    )
+    assert label == '"Why"'
