@@ -209,6 +209,11 @@ class TestResultsCiteTheirSources:
         assert f"({count})" in page and f"200 more sections of {count}<" in page
         # 12 shown and at most 200 behind each fold, whatever the length of the document.
         assert page.count('<a class="chip"') <= 6 * (12 + 200)
+        # Fact anchors: three shown, the rest folded behind their count.
+        anchors = page[page.index('id="dd-anchors"') : page.index('id="dd-sections"')]
+        assert len(result["anchors"]) > 3
+        assert f"{len(result['anchors']) - 3} more fact anchors<" in anchors
+        assert anchors.count('<blockquote class="quote">') == len(result["anchors"])
         assert len(page) < 600_000
         numbers = result["key_results"]["numbers_with_units"]
         first = numbers[0]
