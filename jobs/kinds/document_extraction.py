@@ -70,10 +70,6 @@ def _title(params: dict) -> str:
     return f"{count} uploaded file{pluralize(count)}"
 
 
-def partial(params: dict, saved: dict) -> dict | None:
-    return None
-
-
 KIND = JobKind(
     slug="document_extraction",
     label="Reading uploads",
@@ -83,6 +79,5 @@ KIND = JobKind(
     run=run,
     result_template="jobs/results/document_extraction.html",
     title=_title,
-    partial=partial,
     listed=False,
 )
