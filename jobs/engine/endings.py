@@ -7,7 +7,6 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.engine import notifications
 from jobs.engine.registry import get_kind
 from jobs.models import Job, JobCheckpoint, JobEvent
 
@@ -88,11 +87,3 @@ def keep_partial(job: Job, status: str, saved: dict | None = None) -> None:
     result = partial_result(job, saved)
     if result:
         Job.objects.filter(pk=job.pk, status=status).update(result=result)
-
-
-def notify(job: Job) -> None:
-    try:
-        notifications.notify_if_away(job.pk)
-    except Exception:
-        # Telling the owner is a courtesy; the job has ended whatever happens here.
-        logger.exception("job notification failed id=%s", job.pk)

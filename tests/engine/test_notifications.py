@@ -6,11 +6,14 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from jobs.engine import notifications, running, submitting
-from jobs.engine.worker import recovery
+from jobs.engine.worker import process, recovery
 from jobs.models import Job, Preferences
 from tests.factories import make_job, make_user
 
@@ -135,3 +138,75 @@ def test_without_a_mail_server_nothing_pretends_to_send(client, owner, settings)
     assert job.notified_at is None
     assert "sends no e-mails: notifications are off" in page
     assert "E-mails go to" not in page
+
+
+class CountingBackend(locmem.EmailBackend):
+    """The test mailbox, counting the mail server connections asked for."""
+
+    made = 0
+
+    def __init__(self, *args, **kwargs):
+        type(self).made += 1
+        super().__init__(*args, **kwargs)
+
+
+def ended_jobs(count: int) -> list:
+    jobs = [primes(make_user(email=f"owner{n}@example.com")) for n in range(count)]
+    Job.objects.filter(pk__in=[job.pk for job in jobs]).update(
+        status=Job.Status.SUCCEEDED, finished_at=timezone.now()
+    )
+    return [job.pk for job in jobs]
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_a_burst_of_endings_costs_the_queries_and_connection_of_one(settings, count):
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.CountingBackend"}}
+    ids = ended_jobs(count)
+    CountingBackend.made = 0
+
+    with CaptureQueriesContext(connection) as queries:
+        sent = notifications.notify_ended(ids)
+
+    assert sent == count
+    assert sorted(email.to[0] for email in mail.outbox) == sorted(
+        f"owner{n}@example.com" for n in range(count)
+    )
+    assert CountingBackend.made == 1, "one mail server connection for the batch"
+    statements = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) == 2, statements
+    assert notifications.notify_ended(ids) == 0, "never twice"
+
+
+def test_a_mail_server_that_refuses_leaves_the_jobs_untold(settings):
+    # Nothing listens on the discard port: the connection is refused.
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
+        }
+    }
+    ids = ended_jobs(3)
+
+    assert notifications.notify_ended(ids) == 0
+
+    assert Job.objects.filter(pk__in=ids, notified_at__isnull=True).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_jobs_ending_together_in_one_worker_each_tell_their_owner_once(owner):
+    jobs = [primes(make_user(email=f"owner{n}@example.com")) for n in range(10)]
+    # Committed, run by a worker with connections of its own, as in a worker process.
+    worker = process.Worker(sweep=False)
+    worker.start()
+    try:
+        outcomes = worker.run_batch()
+    finally:
+        worker.stop()
+
+    assert set(outcomes.values()) == {Job.Status.SUCCEEDED}
+    assert sorted(email.to[0] for email in mail.outbox) == sorted(
+        f"owner{n}@example.com" for n in range(10)
+    )
+    assert (
+        Job.objects.filter(pk__in=[job.pk for job in jobs], notified_at__isnull=True).count() == 0
+    )

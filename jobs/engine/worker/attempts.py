@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from jobs.engine import notifications, queue
+from jobs.engine import queue
 from jobs.engine.context import JobCancelled, JobContext, JobError
-from jobs.engine.endings import ending, keep_partial, notify, partial_result, record, status_event
+from jobs.engine.endings import ending, keep_partial, partial_result, record, status_event
 from jobs.engine.joblog import job_event
 from jobs.engine.outage import is_outage
 from jobs.engine.registry import get_kind
@@ -81,8 +81,6 @@ def execute(job: Job, worker: Worker) -> str:
             else:
                 context = JobContext(job, kind, sink=worker, stopped=stopped)
                 status = _run_kind(job, kind, context, worker)
-            if status in notifications.ENDINGS and notifications.reachable(job.owner):
-                notify(job)
     finally:
         # Only now: the sweep must never find the job running with its lock free.
         worker.keeper.release(job.pk)

@@ -73,7 +73,8 @@ class Pending:
 class Keeper(SideThread):
     """`share`, when given, is a connection the keeper uses instead of one of its own
     and never closes (a batch run in its caller's transaction), holding `turn` around
-    each cycle: the threads sharing it take turns."""
+    each cycle: the threads sharing it take turns. `on_ended(ids)` is called in the
+    keeper's thread with the jobs each batch of endings ended."""
 
     def __init__(
         self,
@@ -81,9 +82,11 @@ class Keeper(SideThread):
         *,
         share: BaseDatabaseWrapper | None = None,
         turn: Callable[[], AbstractContextManager] = nullcontext,
+        on_ended: Callable[[set[str]], None] | None = None,
     ):
         super().__init__("job-keeper", on_death or _log_death)
         self._share = share
+        self._on_ended = on_ended
         self._turn = turn
         self.owns_connection = share is None
         self._lock = threading.Lock()
@@ -289,6 +292,14 @@ class Keeper(SideThread):
                 future.set_result(job_id in ended)
         if ended:
             top_up()
+            if self._on_ended:
+                try:
+                    self._on_ended(ended)
+                except Exception as exc:
+                    if is_outage(exc):
+                        raise
+                    # Telling owners is a courtesy: the jobs have ended whatever happens.
+                    logger.exception("job keeper: telling the owners of %d jobs failed", len(ended))
 
     def _stopped(self, attached: dict[str, Attached]) -> set[str]:
         if not attached:

@@ -26,12 +26,15 @@ import os
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django_q.signals import post_spawn
 
+from jobs.engine import notifications
 from jobs.engine.slots import DatabaseSlots
 from jobs.engine.worker import attempts, claiming, recovery
 from jobs.engine.worker.keeper import Keeper
@@ -60,11 +63,16 @@ class Worker:
         self._share = share
         if share is None:
             self.db_slots = DatabaseSlots(settings.JOB_DB_CONNECTIONS_PER_WORKER)
-            self.keeper = Keeper(on_death)
+            self.keeper = Keeper(on_death, on_ended=self._tell_owners)
         else:
             # One connection: one thread at a time uses it, the keeper included.
             self.db_slots = DatabaseSlots(1, keep=share)
-            self.keeper = Keeper(on_death, share=share, turn=self.db_slots.held)
+            self.keeper = Keeper(
+                on_death, share=share, turn=self.db_slots.held, on_ended=self._tell_owners
+            )
+        # E-mails go out from a thread of their own: a slow mail server must not hold up
+        # the keeper's heartbeats.
+        self._mailer = ThreadPoolExecutor(1, "job-mailer", initializer=self._enter_thread)
         self.sweep = Sweep(on_death) if sweep and settings.JOB_SWEEP_SECONDS > 0 else None
         self.outcomes: dict[str, str] = {}
         self._threads: set[threading.Thread] = set()
@@ -106,6 +114,7 @@ class Worker:
         if self.sweep:
             self.sweep.stop()
         self.keeper.stop()
+        self._mailer.shutdown(wait=True)
         if self._share is not None:
             self._share.dec_thread_sharing()
 
@@ -160,6 +169,26 @@ class Worker:
     def _enter_thread(self) -> None:
         if self._share is not None:
             connections[self._share.alias] = self._share
+
+    def _tell_owners(self, ended: set[str]) -> None:
+        """In the keeper's thread, as a batch of jobs ends: claim the e-mails owed (two
+        queries for the batch), and have the mailer thread send them."""
+        claimed = notifications.claim(ended)
+        if claimed:
+            self._mailer.submit(self._send, claimed)
+
+    def _send(self, claimed: list[Job]) -> None:
+        # The database is used only if the mail server refuses (the claims taken back);
+        # a shared connection is used in turns.
+        turn = self.db_slots.held() if self._share is not None else nullcontext()
+        try:
+            with turn:
+                notifications.send(claimed)
+        except Exception:
+            logger.exception("job notifications failed")
+        finally:
+            if self._share is None:
+                connection.close()
 
     # --- What a job's context reports through (its Sink) ----------------------------------
 

@@ -20,8 +20,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.engine import locking, queue
-from jobs.engine.endings import keep_partial, notify, record
+from jobs.engine import locking, notifications, queue
+from jobs.engine.endings import keep_partial, record
 from jobs.engine.joblog import job_event
 from jobs.engine.worker.attempts import has_retries_left
 from jobs.engine.worker.claiming import top_up
@@ -38,6 +38,7 @@ def recover_lost_jobs() -> dict[str, int]:
     if locking.supported():
         late = max(stale, now - timedelta(seconds=settings.JOB_UNLOCKED_STALE_SECONDS))
     counts = {"requeued": 0, "failed": 0}
+    failed = []
     with transaction.atomic():
         lost = (
             Job.objects.select_for_update(skip_locked=True)
@@ -69,8 +70,18 @@ def recover_lost_jobs() -> dict[str, int]:
                 )
                 record(job, Job.Status.FAILED, error)
                 keep_partial(job, Job.Status.FAILED)
-                transaction.on_commit(lambda job=job: notify(job))
+                failed.append(job.pk)
                 counts["failed"] += 1
             job_event("worker-lost", job, level=logging.WARNING, silent_s=round(silent))
+        if failed:
+            transaction.on_commit(lambda: _tell_owners(failed))
     counts["topped_up"] = top_up()
     return counts
+
+
+def _tell_owners(job_ids: list) -> None:
+    try:
+        notifications.notify_ended(job_ids)
+    except Exception:
+        # Telling the owners is a courtesy; the jobs have ended whatever happens here.
+        logger.exception("job notifications failed")
