@@ -127,10 +127,16 @@ class Handler(BaseHTTPRequestHandler):
         self.json(status, body, headers)
 
 
+class Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 resets connections when a hundred jobs claimed
+    # in one batch call at once; a real provider's listener takes them all.
+    request_queue_size = 1024
+
+
 class FakeOpenAI:
     def __init__(self, port: int = 0, script: Script | None = None):
         self.script = script or Script()
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = Server(("127.0.0.1", port), Handler)
         self.server.script = self.script
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

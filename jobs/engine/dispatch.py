@@ -10,9 +10,24 @@ database.
 
 from __future__ import annotations
 
+import heapq
+
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, Func, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    F,
+    Func,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from jobs.engine import queue
@@ -58,35 +73,93 @@ def owners_in_line(queryset: QuerySet[Job]) -> QuerySet:
     )
 
 
-def pick_locked() -> Job | None:
-    """The next job to start, locked for update; call inside a transaction.
+def pick_locked(most: int = 1, *, spread: int = 1) -> list[Job]:
+    """Up to `most` jobs to start, in the order as many one-at-a-time picks would start
+    them, locked for update; call inside a transaction. With `spread`, at most that
+    share of the jobs that may start: a small burst goes to several worker processes
+    rather than into one, whose threads would share one core (Python's GIL).
 
-    Raises Busy when no slot is free; returns None when nothing may start.
+    Raises Busy when no slot is free; an empty list when nothing may start. A constant
+    number of queries however many it picks: a burst is claimed by the batch.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DISPATCH_LOCK_KEY])
-    # The running count rides along with the first owner in line: one query for both.
+    # The running count rides along with the owners in line: one query for both.
     running = Job.objects.filter(status=Job.Status.RUNNING).order_by().values("status")
     count = Subquery(
         running.annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField())).values(
             "n"
         )[:1]
     )
-    first = owners_in_line(startable()).annotate(running=count).first()
-    if first is None:
-        return None
-    if (first["running"] or 0) >= settings.MAX_CONCURRENT_JOBS:
-        raise Busy(f"{first['running']} jobs running, the most allowed at once")
-    return (
-        startable()
-        .filter(owner_id=first["owner_id"], priority=first["top"])
-        .order_by("created_at")
+    # Each pick serves the first owner in line, who then goes to the back of their
+    # priority: `most` picks never reach past the first `most` owners.
+    owners = list(owners_in_line(startable()).annotate(running=count)[:most])
+    if not owners:
+        return []
+    room = settings.MAX_CONCURRENT_JOBS - (owners[0]["running"] or 0)
+    if room <= 0:
+        raise Busy(f"{owners[0]['running']} jobs running, the most allowed at once")
+    most = min(most, room)
+    if spread > 1 and most > 1:
+        waiting = startable().order_by()[: most * spread].count()
+        most = min(most, max(1, -(-waiting // spread)))
+    chosen = _take_turns(owners, _best_jobs(owners, most), most)
+    locked = {
+        job.pk: job
+        for job in startable()
+        .filter(pk__in=chosen)
         # The owner comes along to know, at the end, whether they can be e-mailed.
         .select_related("owner__preferences")
         .select_for_update(of=("self",))
-        .first()
+    }
+    # A job cancelled since it was chosen is not locked, and not started.
+    return [locked[pk] for pk in chosen if pk in locked]
+
+
+def _best_jobs(owners: list[dict], most: int) -> dict[int, list[tuple]]:
+    """Each owner's first `most` startable jobs in the order they start: (priority, pk)."""
+    ranked = (
+        startable()
+        .filter(owner_id__in=[owner["owner_id"] for owner in owners])
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=F("owner_id"),
+                order_by=[F("priority").desc(), F("created_at").asc(), F("pk").asc()],
+            )
+        )
+        .filter(rank__lte=most)
+        .order_by("owner_id", "rank")
+        .values_list("owner_id", "priority", "pk")
     )
+    best: dict[int, list[tuple]] = {}
+    for owner_id, priority, pk in ranked:
+        best.setdefault(owner_id, []).append((priority, pk))
+    return best
+
+
+def _take_turns(owners: list[dict], best: dict[int, list[tuple]], most: int) -> list:
+    """The ids `most` picks would start: the first owner in line (highest priority left,
+    then served least recently, then waiting longest) gets their best job and, served
+    now, goes after everyone served before."""
+    line = []
+    for owner in owners:
+        served = (0,) if owner["served"] is None else (1, owner["served"])
+        line.append([-owner["top"], served, owner["since"], owner["owner_id"]])
+    heapq.heapify(line)
+    chosen = []
+    while line and len(chosen) < most:
+        entry = heapq.heappop(line)
+        jobs = best.get(entry[3])
+        if not jobs:
+            continue
+        chosen.append(jobs.pop(0)[1])
+        if jobs:
+            # Served now: after every owner served before, this batch's earlier ones too.
+            entry[0], entry[1] = -jobs[0][0], (2, len(chosen))
+            heapq.heappush(line, entry)
+    return chosen
 
 
 def jobs_ahead(job: Job) -> int:

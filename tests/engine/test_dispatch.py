@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_q.conf import Conf
@@ -247,3 +248,57 @@ def test_jobs_waiting_for_room_cost_two_tasks_at_most(worker_env, demo_table, tm
     deliveries = cluster.log().count("Processed 'jobs.engine.tasks.start_next_job'")
     # Two per job at most, a few more for a sweep or a task racing another to a job.
     assert 20 <= deliveries <= 2 * 20 + 4, f"{deliveries} deliveries"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_batch_claim_starts_what_as_many_single_claims_would(unlimited, seed):
+    rng = random.Random(seed)
+    users = [make_user() for _ in range(rng.randint(2, 7))]
+    for user in rng.sample(users, len(users) // 2):
+        make_job(
+            user,
+            status=Job.Status.SUCCEEDED,
+            started_at=timezone.now() - timedelta(minutes=rng.randint(1, 90)),
+        )
+    for _ in range(rng.randint(10, 40)):
+        make_job(
+            rng.choice(users),
+            priority=rng.choice([0, 0, 0, 5, -1]),
+            created_at=timezone.now() - timedelta(seconds=rng.randint(0, 3600)),
+        )
+    most = rng.randint(3, 30)
+    with transaction.atomic():
+        one_by_one = [job.pk for job in start_all()][:most]
+        transaction.set_rollback(True)
+
+    batch = claiming.claim_several(most)
+
+    assert [job.pk for job in batch] == one_by_one
+    assert all(job.status == Job.Status.RUNNING and job.attempts == 1 for job in batch)
+    stored = Job.objects.in_bulk([job.pk for job in batch])
+    assert all(stored[job.pk].status == Job.Status.RUNNING for job in batch)
+    assert all(stored[job.pk].started_at == job.started_at for job in batch)
+
+
+def test_a_batch_claim_stops_at_max_concurrent_jobs(settings, db):
+    settings.MAX_CONCURRENT_JOBS = 5
+    owners = [make_user() for _ in range(3)]
+    for owner in owners:
+        queued(owner, 4)
+
+    assert len(claiming.claim_several(4)) == 4
+    assert len(claiming.claim_several(4)) == 1, "one slot left"
+    assert claiming.claim_several(4) == []
+    assert Job.objects.filter(status=Job.Status.RUNNING).count() == 5
+
+
+def test_a_small_burst_is_spread_over_the_worker_processes(unlimited):
+    for owner in [make_user() for _ in range(3)]:
+        queued(owner, 3)
+
+    sizes = []
+    while batch := claiming.claim_several(32, spread=2):
+        sizes.append(len(batch))
+
+    # Nine jobs between two processes: each task takes half of those left, not all nine.
+    assert sizes == [5, 2, 1, 1]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from jobs.engine import dispatch, queue
@@ -37,32 +39,36 @@ def claim_next() -> Job | None:
     return jobs[0] if jobs else None
 
 
-def claim_several(most: int) -> list[Job]:
-    """Start up to `most` jobs, in the dispatcher's order, in one transaction: a burst
-    of submissions is claimed several at a time instead of one per task."""
-    jobs: list[Job] = []
+def claim_several(most: int, *, spread: int = 1) -> list[Job]:
+    """Start up to `most` jobs, in the dispatcher's order, in one transaction of a few
+    statements however many: a burst of submissions is claimed by the batch instead of
+    one per task. `spread`: dispatch.pick_locked's."""
     with transaction.atomic():
-        while len(jobs) < most:
-            try:
-                job = dispatch.pick_locked()
-            except dispatch.Busy as busy:
-                logger.info("dispatch deferred: %s", busy)
-                break
-            if job is None:
-                break
-            jobs.append(_start(job))
+        try:
+            jobs = dispatch.pick_locked(most, spread=spread)
+        except dispatch.Busy as busy:
+            logger.info("dispatch deferred: %s", busy)
+            return []
+        if not jobs:
+            return []
+        now = timezone.now()
+        Job.objects.filter(pk__in=[job.pk for job in jobs]).update(
+            status=Job.Status.RUNNING,
+            attempts=F("attempts") + 1,
+            started_at=Coalesce(F("started_at"), Value(now)),
+            progress_at=now,
+            heartbeat_at=now,
+            not_before=None,
+            error="",
+        )
+        for job in jobs:
+            _started(job, now)
         JobEvent.objects.bulk_create(status_event(job, Job.Status.RUNNING) for job in jobs)
     return jobs
 
 
 def _start(job: Job) -> Job:
-    now = timezone.now()
-    job.status = Job.Status.RUNNING
-    job.attempts += 1
-    job.started_at = job.started_at or now
-    job.progress_at = job.heartbeat_at = now
-    job.not_before = None
-    job.error = ""
+    _started(job, timezone.now())
     job.save(
         update_fields=[
             "status",
@@ -74,9 +80,19 @@ def _start(job: Job) -> Job:
             "error",
         ]
     )
+    return job
+
+
+def _started(job: Job, now) -> None:
+    """The job as claimed at `now`, in memory (what the claim writes), and logged."""
+    job.status = Job.Status.RUNNING
+    job.attempts += 1
+    job.started_at = job.started_at or now
+    job.progress_at = job.heartbeat_at = now
+    job.not_before = None
+    job.error = ""
     waited = (now - job.created_at).total_seconds()
     job_event("started", job, waited_s=round(waited, 3))
-    return job
 
 
 def top_up() -> int:
