@@ -29,8 +29,9 @@ def test_sigterm_to_the_worker_group_lets_the_running_job_finish(
 ):
     # Like honcho: the Procfile command in a group of its own, signalled as a group.
     wrapper = start_run_worker(worker_env, tmp_path / "run_worker.log")
-    cluster = wait_for(lambda: children(wrapper.pid), timeout=10, what="the cluster")[0]
+    cluster = None
     try:
+        cluster = wait_for(lambda: children(wrapper.pid), timeout=10, what="the cluster")[0]
         job = start_profiling(client, make_user("deployer"), big_table)
 
         for _ in range(signals):
@@ -41,8 +42,9 @@ def test_sigterm_to_the_worker_group_lets_the_running_job_finish(
         # Whatever happened above, leave no process behind.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(wrapper.pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(cluster, signal.SIGKILL)
+        if cluster is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(cluster, signal.SIGKILL)
     output = (tmp_path / "run_worker.log").read_text(errors="replace")
 
     assert code == 0, output[-3000:]
