@@ -118,11 +118,14 @@ class Job(models.Model):
 
 
 class JobEvent(models.Model):
-    """One entry of a job's history: every status change and every stage entered."""
+    """One entry of a job's history: every status change, every stage entered, and some
+    of the messages a stage reported (`name` is then the stage's key; see
+    jobs/engine/context.py for which)."""
 
     class Type(models.TextChoices):
         STATUS = "status", "Status"
         STAGE = "stage", "Stage"
+        MESSAGE = "message", "Message"
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=10, choices=Type)

@@ -366,6 +366,11 @@ JOB_NOTIFY_AWAY_SECONDS = env_float("JOB_NOTIFY_AWAY_SECONDS", 30.0)
 JOB_WATCH_FLUSH_SECONDS = env_float("JOB_WATCH_FLUSH_SECONDS", 5.0)
 # A running job writes its progress at most this often (stage changes always write).
 JOB_PROGRESS_WRITE_SECONDS = env_float("JOB_PROGRESS_WRITE_SECONDS", 1.0)
+# A stage's later messages go into the job's log (its history) when they change, at most
+# one every JOB_LOG_MESSAGE_SECONDS and JOB_LOG_MESSAGES a stage, the stage's last message
+# always among them: a chatty job cannot flood the table.
+JOB_LOG_MESSAGE_SECONDS = env_float("JOB_LOG_MESSAGE_SECONDS", 5.0)
+JOB_LOG_MESSAGES = env_int("JOB_LOG_MESSAGES", 50)
 # Each kind's time budget, in seconds: a job past it stops at its next progress write
 # and fails. JOB_BUDGETS overrides per kind, e.g. "review=1200,deep_dive=900".
 JOB_DEFAULT_BUDGET_SECONDS = env_int("JOB_DEFAULT_BUDGET_SECONDS", 30 * 60)

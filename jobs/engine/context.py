@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from django.conf import settings
@@ -34,6 +35,10 @@ class JobCancelled(Exception):
     """The job stopped being ours to run (cancelled, or taken over) while it ran."""
 
 
+# Characters of a message kept: the job's row keeps as many of its current one.
+MESSAGE_CHARS = 500
+
+
 class Sink(Protocol):
     """Where a context's writes go: a worker's keeper, which batches them (the Worker in
     jobs/engine/worker/process.py), or, for a context made outside a worker (tests of
@@ -48,7 +53,9 @@ class Sink(Protocol):
 
     def write(self, job_id, fields: dict) -> bool: ...
 
-    def event(self, event: JobEvent) -> None: ...
+    def event(self, event: JobEvent, *, at_once: bool = True) -> None:
+        """Record the event: at once (a stage entered), or with the next batch of
+        reports (a message kept for the log)."""
 
 
 class DirectSink:
@@ -61,8 +68,82 @@ class DirectSink:
     def write(self, job_id, fields: dict) -> bool:
         return bool(Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(**fields))
 
-    def event(self, event: JobEvent) -> None:
+    def event(self, event: JobEvent, *, at_once: bool = True) -> None:
         event.save()
+
+
+class StageMessages:
+    """The messages a stage reports after the one it started with, kept in the job's
+    history for its log (jobs/engine/timeline.py), bounded so that a job reporting
+    many times a second cannot flood the table: a message is kept when it differs from
+    the last kept one and JOB_LOG_MESSAGE_SECONDS have passed since that one (the
+    stage's start counts as one), at most JOB_LOG_MESSAGES a stage and attempt. The
+    last message a stage reported is always kept, when the stage ends: one place of
+    the bound is saved for it. The events go with the worker's next batch of reports,
+    never a write of their own."""
+
+    def __init__(self, sink: Sink, job_id, attempt: int, clock: Callable[[], float]):
+        self._sink = sink
+        self._job_id = job_id
+        self._attempt = attempt
+        self._clock = clock
+        self._every = settings.JOB_LOG_MESSAGE_SECONDS
+        self._limit = settings.JOB_LOG_MESSAGES
+        self._stage = ""
+        self._kept_text = ""
+        self._kept_at = float("-inf")
+        self._kept = 0
+        # The latest message and when it was reported, when it is not kept yet.
+        self._held: tuple[str, datetime] | None = None
+
+    def begin(self, stage: str, message: str) -> None:
+        """A stage entered with `message` (kept in its stage event): the last one's ends."""
+        self.end()
+        self._stage = stage
+        self._kept_text = message[:MESSAGE_CHARS]
+        self._kept_at = self._clock()
+        self._kept = 0
+
+    def heard(self, text: str) -> None:
+        """The stage reported `text` now."""
+        text = text[:MESSAGE_CHARS]
+        if not self._stage:
+            return  # before any stage: nowhere to show it
+        if text == self._kept_text:
+            self._held = None  # back to what is kept: nothing new to keep
+            return
+        if self._held is None or self._held[0] != text:
+            self._held = (text, timezone.now())
+        self.tick()
+
+    def tick(self) -> None:
+        """Keep the held message if its time has come (cheap: called on every report)."""
+        if (
+            self._held is not None
+            and self._kept < self._limit - 1
+            and self._clock() - self._kept_at >= self._every
+        ):
+            self._keep()
+
+    def end(self) -> None:
+        """The stage ended (another began, or the attempt ended): its last message is kept."""
+        if self._held is not None and self._kept < self._limit:
+            self._keep()
+        self._held = None
+
+    def _keep(self) -> None:
+        (text, at), self._held = self._held, None
+        self._kept_text, self._kept_at = text, self._clock()
+        self._kept += 1
+        event = JobEvent(
+            job_id=self._job_id,
+            type=JobEvent.Type.MESSAGE,
+            name=self._stage,
+            message=text,
+            attempt=self._attempt,
+            at=at,
+        )
+        self._sink.event(event, at_once=False)
 
 
 class JobContext:
@@ -95,6 +176,7 @@ class JobContext:
         self._message = ""
         self._last_write = float("-inf")
         self.writes = 0
+        self._messages = StageMessages(self._sink, job.pk, job.attempts, clock)
         self._deadline = self._clock() + kind.budget_seconds
         # What earlier attempts finished: a step saved here is not done again.
         # (None on a first attempt, which has nothing saved: one query less per job.)
@@ -134,6 +216,7 @@ class JobContext:
         self._stage_index = index
         self._fraction = 0.0
         self._message = message or self.kind.stages[index].label + "…"
+        self._messages.begin(key, self._message)
         self._write(stage=key)
         self._sink.event(
             JobEvent(
@@ -151,11 +234,18 @@ class JobContext:
         self._fraction = max(self._fraction, min(1.0, fraction))
         if message is not None:
             self._message = message
+            self._messages.heard(message)
+        else:
+            self._messages.tick()
         if self.stopped.is_set() or self._clock() - self._last_write >= self._interval:
             self._write()
 
     def message(self, text: str) -> None:
         self.progress(self._fraction, text)
+
+    def finish(self) -> None:
+        """The kind returned or raised: the last stage's last message goes into the log."""
+        self._messages.end()
 
     @property
     def stage_fraction(self) -> float:

@@ -11,7 +11,8 @@ from jobs.models import Job, JobEvent
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One line of a stage's log: what happened, when, in which attempt."""
+    """One line of a stage's log: what happened, when, in which attempt. A message the
+    stage reported has no `what`: it says it itself."""
 
     at: datetime
     what: str
@@ -70,9 +71,10 @@ def stage_times(job: Job, events: list[JobEvent]) -> dict[str, tuple[datetime, d
 
 def stage_log(events: list[JobEvent]) -> dict[str, list[LogEntry]]:
     """What happened in each stage: when it started (with the message it started with),
-    when it ended, and the status changes that stopped it (a retry, a cancel, the job's
-    end). A worker picking the job up belongs to the next stage entered. Kept after the
-    job ends, as its history is."""
+    the later messages it reported (those kept: jobs/engine/context.py), when it ended,
+    and the status changes that stopped it (a retry, a cancel, the job's end). A worker
+    picking the job up belongs to the next stage entered. Kept after the job ends, as
+    its history is."""
     log: dict[str, list[LogEntry]] = {}
     current: str | None = None  # the stage running now, until something stops it
     last: str | None = None  # the stage a stop belongs to
@@ -86,6 +88,12 @@ def stage_log(events: list[JobEvent]) -> dict[str, list[LogEntry]]:
             waiting = []
             entries.append(LogEntry(event.at, "Started", event.message, event.attempt))
             current = last = event.name
+            continue
+        if event.type == JobEvent.Type.MESSAGE:
+            # Named for its stage: it belongs there, whatever was recorded in between.
+            log.setdefault(event.name, []).append(
+                LogEntry(event.at, "", event.message, event.attempt)
+            )
             continue
         if event.name == Job.Status.QUEUED and not event.message:
             continue  # the submission itself: the page says when it was submitted

@@ -62,6 +62,11 @@ def test_start_watch_leave_and_come_back_on_another_device(
     assert phone.title().startswith("✓ Succeeded · Semantic model"), phone.title()
     assert phone.locator("a", has_text="Download YAML").count() == 1
     assert f"table: {BIG_TABLE}" in phone.locator("pre.yaml").inner_text()
+    # The folded log opens, and a stage's log lists what it reported after it began.
+    phone.click("details.stage-list > summary")
+    phone.click("#log-profiling > summary")
+    reported = phone.locator("#log-profiling li.reported").last
+    assert reported.is_visible() and re.search(r"\d of \d+, [\d,]+ rows\)$", reported.inner_text())
     phone.screenshot(path=str(tmp_path / "finished.png"), full_page=True)
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED

@@ -64,6 +64,7 @@ class TestRun:
             ("status", "queued"),
             ("status", "running"),
             ("stage", "counting"),
+            ("message", "counting"),  # its last message, "checked 100"
             ("stage", "reporting"),
             ("status", "succeeded"),
         ]

@@ -46,6 +46,27 @@ def test_each_stage_opens_into_its_log_after_the_end(alice_client, user):
     assert "Ended" in logs[0][1] and "Job succeeded" in logs[-1][1]
 
 
+def test_a_stages_later_messages_stay_in_its_log_escaped(alice_client, user, settings):
+    settings.JOB_KIND_MODULES = ["tests.chatty_kind"]
+    settings.JOB_LOG_MESSAGE_SECONDS = 0
+    said = ["Reading <b>notes.pdf</b>", "Asking the model", "Writing the answer"]
+    job = make_job(user, kind="chatty", params={"messages": said})
+    running.run_queued_job(str(job.pk))
+
+    page = alice_client.get(job.get_absolute_url()).content.decode()
+    talking = re.search(
+        r'<details class="stage-log" id="log-talking">(.*?)</details>', page, re.S
+    ).group(1)
+    lines = re.findall(
+        r'<li class="reported"><time datetime="[^"]+">\d\d:\d\d:\d\d</time> (.*?)</li>', talking
+    )
+
+    assert lines == ["Reading &lt;b&gt;notes.pdf&lt;/b&gt;", *said[1:]]
+    assert "<b>notes.pdf" not in page, "a kind's words are text"
+    assert talking.index("Started") < talking.index("Asking the model") < talking.index("Ended")
+    assert "Writing the answer" not in page.split('id="log-done"')[1], "in its own stage only"
+
+
 def test_the_stages_times_stay_within_the_jobs(alice_client, user):
     job = make_job(user, kind="review", params=review_params(user))
     running.run_queued_job(str(job.pk))

@@ -62,6 +62,12 @@ def test_a_poll_costs_one_query_unless_the_stage_changed(alice_client, running_j
     with CaptureQueriesContext(connection) as progressed:
         moved = live(alice_client, url, first["ETag"])
     Job.objects.filter(pk=running_job.pk).update(stage="saving", message="Saving the model")
+    # The stage's log, later messages and all, comes with the one query of its history.
+    JobEvent.objects.create(job=running_job, type="stage", name="profiling", attempt=1)
+    JobEvent.objects.bulk_create(
+        JobEvent(job=running_job, type="message", name="profiling", message=f"Column {n}",
+                 attempt=1) for n in range(20)
+    )  # fmt: skip
     with CaptureQueriesContext(connection) as staged:
         next_stage = live(alice_client, url, moved["ETag"])
 
@@ -80,6 +86,7 @@ def test_a_poll_costs_one_query_unless_the_stage_changed(alice_client, running_j
     assert next_stage["HX-Retarget"] == "#job-status" and next_stage["HX-Reswap"] == "outerHTML"
     section = next_stage.content.decode()
     assert '<section id="job-status"' in section and 'data-stage="saving" aria-current' in section
+    assert "</time> Column 19</li>" in section
     assert first["Cache-Control"] == "private, no-cache"
 
 

@@ -108,8 +108,9 @@ def _run_kind(job: Job, kind, context: JobContext, worker: Worker) -> str:
     else:
         status, error, retryable = Job.Status.SUCCEEDED, "", False
     finally:
-        # Its reports stop here, the last ones written with its ending; its lock is kept
-        # until that ending is written.
+        # Its reports stop here, the last ones written with its ending (its log's last
+        # message before it); its lock is kept until that ending is written.
+        context.finish()
         report = worker.keeper.detach(job.pk)
     # Recording the outcome needs the database, which may be what just failed.
     return when_database_answers(

@@ -130,15 +130,18 @@ class Keeper(SideThread):
         transaction each. False when the job had already left the running state."""
         return self._ask("end", str(job.pk), (job.attempts, fields, event))
 
-    def report(self, job_id, fields: dict, *, event: JobEvent | None = None) -> None:
-        """The job's latest progress; a stage change (with its event) is written at once."""
+    def report(
+        self, job_id, fields: dict, *, event: JobEvent | None = None, at_once: bool = True
+    ) -> None:
+        """The job's latest progress; a stage change (with its event) is written at once,
+        an event that can wait (a message for the log) with the next cycle's batch."""
         job_id = str(job_id)
         with self._lock:
-            merged = self._pending.reports.setdefault(job_id, {})
-            merged.update(fields)
+            if fields:
+                self._pending.reports.setdefault(job_id, {}).update(fields)
             if event is not None:
                 self._pending.events.append(event)
-        if event is not None:
+        if event is not None and at_once:
             self._wake.set()
 
     def _ask(self, action: str, job_id: str, payload=None) -> bool:

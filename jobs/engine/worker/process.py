@@ -198,8 +198,8 @@ class Worker:
         self.keeper.report(job_id, fields)
         return True
 
-    def event(self, event: JobEvent) -> None:
-        self.keeper.report(event.job_id, {}, event=event)
+    def event(self, event: JobEvent, *, at_once: bool = True) -> None:
+        self.keeper.report(event.job_id, {}, event=event, at_once=at_once)
 
 
 class Sweep(SideThread):
