@@ -65,8 +65,14 @@ def run(ctx: JobContext, params: dict) -> dict:
             ctx.stage(step)
         ctx.progress(fraction)
 
-    analysis = ctx.checkpoint(
-        "analysis", lambda: ctx.cpu(dissecting.analyse, document.text, objective, on_step=on_step)
+    # Each step of the analysis is a checkpoint of its own: a job stopped midway keeps
+    # (and shows) the parts it finished, and a retry does only the rest. Each step takes
+    # a CPU slot; one an earlier attempt saved takes none.
+    analysis = dissecting.analyse(
+        document.text,
+        objective,
+        on_step=on_step,
+        keep=lambda key, compute: ctx.checkpoint(f"analysis|{key}", lambda: ctx.cpu(compute)),
     )
 
     ctx.stage("writing")
@@ -113,7 +119,14 @@ def offline_overview(analysis: dict) -> str:
     return "\n".join(lines).strip()
 
 
-def report(document_id: int, title: str, objective: str, overview: str, analysis: dict) -> dict:
+def report(
+    document_id: int,
+    title: str,
+    objective: str,
+    overview: str,
+    analysis: dict,
+    not_reached: list[str] | None = None,
+) -> dict:
     result = {
         "document_id": document_id,
         "title": title,
@@ -122,17 +135,25 @@ def report(document_id: int, title: str, objective: str, overview: str, analysis
         "overview": overview,
         **analysis,
     }
+    if not_reached:
+        result["not_reached"] = not_reached
     result["markdown"] = deep_dive_markdown(result)
     return result
 
 
 def partial(params: dict, saved: dict) -> dict | None:
-    """The analysis without its overview, when the job stopped while writing it."""
-    if "analysis" not in saved:
+    """The parts of the analysis finished before the job stopped, without its overview;
+    `not_reached` names the parts the job did not get to."""
+    found = {}
+    for step in dissecting.STEPS:
+        found.update(saved.get(f"analysis|{step.key}", {}))
+    if not found:
         return None
     document = Document.objects.filter(pk=params["document_id"]).only("title").first()
     title = document.title if document else "(deleted document)"
-    return report(params["document_id"], title, params["objective"], "", saved["analysis"])
+    not_reached = ["overview", *(part for part in dissecting.PARTS if part not in found)]
+    analysis = dissecting.assemble(found)
+    return report(params["document_id"], title, params["objective"], "", analysis, not_reached)
 
 
 OVERVIEW_PROMPT = (

@@ -70,36 +70,59 @@ def review_markdown(result: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def deep_dive_markdown(result: dict) -> str:
-    def spans(items: list[dict]) -> list[str]:
-        return [f"- {item['text']}" for item in items] or ["*Not found in the text.*"]
+NOT_REACHED = "*Not reached: the job stopped before this step.*"
 
-    design = result["study_design"]
-    results = result["key_results"]
-    lines = [
-        f"# Deep dive: {result['title']}",
-        "",
+
+def deep_dive_markdown(result: dict) -> str:
+    """The report; a partial one (`not_reached` names the parts the job did not get to)
+    says so where each missing part would be."""
+    missing = set(result.get("not_reached", []))
+
+    def spans(name: str) -> list[str]:
+        if name in missing:
+            return [NOT_REACHED]
+        return [f"- {item['text']}" for item in result[name]] or ["*Not found in the text.*"]
+
+    lines = [f"# Deep dive: {result['title']}", ""]
+    if missing:
+        lines += ["*Partial report: the job stopped before it finished.*", ""]
+    lines += [
         f"Objective: {result['objective']} · engine: {result['engine']}",
         "",
         "## Overview",
         "",
-        result["overview"] or "*Not found in the text.*",
+        result["overview"]
+        or (NOT_REACHED if "overview" in missing else "*Not found in the text.*"),
         "",
         "## Sections",
         "",
-        *([f"- {s['title']}" for s in result["sections"]] or ["*No sections detected.*"]),
-        "",
-        "## Study design or model",
-        "",
-        design["value"] if design["value"] else "*Not stated in the text.*",
-        "",
-        "## Methods",
-        "",
-        *spans(result["methods"]),
-        "",
-        "## Key results",
-        "",
     ]
+    if "sections" in missing:
+        lines.append(NOT_REACHED)
+    else:
+        lines += [f"- {s['title']}" for s in result["sections"]] or ["*No sections detected.*"]
+    lines += ["", "## Study design or model", ""]
+    if "study_design" in missing:
+        lines.append(NOT_REACHED)
+    else:
+        lines.append(result["study_design"]["value"] or "*Not stated in the text.*")
+    lines += ["", "## Methods", "", *spans("methods"), "", "## Key results", ""]
+    if "key_results" in missing:
+        lines.append(NOT_REACHED)
+    else:
+        lines += key_results_markdown(result["key_results"])
+    lines += ["", "## Limitations", "", *spans("limitations"), "", "## Fact anchors", ""]
+    if "anchors" in missing:
+        lines.append(NOT_REACHED)
+    for anchor in result.get("anchors", []):
+        lines += [f"- {anchor['claim']}", "", quote_line(anchor), ""]
+    if result["unsupported"]:
+        lines += ["", f"Not supported by the text: {', '.join(result['unsupported'])}."]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def key_results_markdown(results: dict) -> list[str]:
+    lines = []
     for key, label in (
         ("numbers_with_units", "Numbers with units"),
         ("p_values", "P-values"),
@@ -121,9 +144,4 @@ def deep_dive_markdown(result: dict) -> str:
             f"{item['label']} {item['value']}" for item in results["model_statistics"]
         )
         lines += ["", f"- Model statistics: {found}"]
-    lines += ["", "## Limitations", "", *spans(result["limitations"]), "", "## Fact anchors", ""]
-    for anchor in result["anchors"]:
-        lines += [f"- {anchor['claim']}", "", quote_line(anchor), ""]
-    if result["unsupported"]:
-        lines += ["", f"Not supported by the text: {', '.join(result['unsupported'])}."]
-    return "\n".join(lines).rstrip() + "\n"
+    return lines

@@ -57,6 +57,9 @@
   // with their own Copy buttons). innerText needs a rendered element: the copy is put
   // on the page, out of sight, for the moment it is read.
   function readableText(target) {
+    // A <pre> (the semantic model's YAML) is copied whole, as downloaded: its spaces
+    // and its last line break are part of it.
+    if (target.tagName === "PRE") return target.innerText;
     if (!target.querySelector("button")) return (target.innerText || target.textContent).trim();
     var copy = target.cloneNode(true);
     copy.querySelectorAll("button").forEach(function (button) { button.remove(); });

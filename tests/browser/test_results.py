@@ -1,7 +1,7 @@
-"""Results in Chromium as people read them: review and deep dive pages with real results
-checked by axe (light, dark, phone), a citation that opens its passage marked, Copy, a
-stage's log, a cancelled job's partial result, and a cancel confirmation that outlives a
-poll, all under the Content-Security-Policy."""
+"""Results in Chromium as people read them: review, deep dive and semantic model pages
+with real results checked by axe (light, dark, phone), a citation that opens its passage
+marked, Copy, a stage's log, a cancelled job's partial result, and a cancel confirmation
+that outlives a poll, all under the Content-Security-Policy."""
 
 from __future__ import annotations
 
@@ -56,11 +56,14 @@ def serious(page) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize(
+SCREENS = pytest.mark.parametrize(
     "context",
     [{"color_scheme": "light"}, {"color_scheme": "dark"}, {"color_scheme": "light", **PHONE}],
     ids=["light", "dark", "phone"],
 )
+
+
+@SCREENS
 def test_result_pages_pass_axe_and_fit(
     browser,
     live_server,
@@ -94,6 +97,28 @@ def test_result_pages_pass_axe_and_fit(
     assert {path: issues for path, issues in found.items() if issues} == {}
     assert too_wide == {}
     assert citation.locator("mark.passage").count() >= 1
+
+
+@SCREENS
+def test_a_semantic_models_page_passes_axe_and_fits(browser, live_server, context, demo_table):
+    owner = make_user()
+    # Two tables: the page draws their diagram and lists their relationship too.
+    params = {"tables": [demo_table.key, "default:demo.lenders"]}
+    job = run(make_job(owner, params=params))
+    page = log_in(browser, live_server.url, owner.username, **context)
+    page.context.add_init_script(RECORD_VIOLATIONS)
+    width = context.get("viewport", {}).get("width", 1280)
+
+    page.goto(job.get_absolute_url())
+    page.wait_for_selector("button[data-copy-target='#model-yaml']:visible")
+    # The validation checks' fold open, so what it holds is checked too.
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+
+    assert page.locator(".model-diagram rect.table-box").count() == 2
+    assert page.locator("table.profile").count() == 2
+    assert serious(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.evaluate("window.__violations") == []
 
 
 def test_a_citation_opens_its_passage_marked_and_in_view(

@@ -71,16 +71,20 @@ def test_the_model_page_copies_and_draws_under_the_policy(browser, live_server, 
 
     page.goto(f"/jobs/{job.pk}/")
     page.wait_for_load_state("networkidle")
-    page.click("button[data-copy]")
-    page.wait_for_selector("[data-copy-status]:has-text('Copied.')")
+    shown = page.eval_on_selector("#model-yaml", "pre => pre.innerText")
+    page.click("button[data-copy-target='#model-yaml']")
+    page.wait_for_selector("button[data-copy-target='#model-yaml']:has-text('Copied')")
     copied = page.evaluate("navigator.clipboard.readText()")
+    downloaded = page.request.get(f"/jobs/{job.pk}/download/yaml/").text()
     key_colour = page.eval_on_selector(
         "#model-yaml .nt", "element => getComputedStyle(element).color"
     )
     page.screenshot(path=str(tmp_path / "model.png"), full_page=True)
 
     assert page.evaluate("window.__violations") == []
-    assert copied == text
+    # The YAML exactly as downloaded, its last line break included; the highlighting's
+    # spans add nothing to the text shown.
+    assert copied == shown == downloaded == text
     assert key_colour != page.eval_on_selector("#model-yaml", "e => getComputedStyle(e).color")
     assert page.locator(".model-diagram rect.table-box").count() == 5
     assert page.locator(".model-diagram path.link").count() == 4

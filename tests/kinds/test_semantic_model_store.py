@@ -211,8 +211,9 @@ def test_the_job_page_highlights_the_yaml_and_draws_the_tables(user, alice_clien
         r'<pre class="yaml highlight" id="model-yaml"[^>]*><code><span class="', result
     )
     assert "style=" not in result and "<script>" not in result and "onclick" not in result
-    assert "/static/css/semantic_model.css" in result and "/static/js/semantic_model.js" in result
-    assert 'data-copy="#model-yaml" hidden>Copy YAML</button>' in result
+    assert "/static/css/semantic_model.css" in result and "<script" not in result
+    # The app's one Copy script (static/js/copy.js, loaded by every page) serves its button.
+    assert 'class="quiet" data-copy-target="#model-yaml" hidden>Copy YAML</button>' in result
     assert f"/jobs/{job.pk}/download/yaml" in result or "download" in result
     # The diagram: a box per table, an arrow per relationship, all pointing right.
     svg = result[result.index("<svg") : result.index("</svg>")]

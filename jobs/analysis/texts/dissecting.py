@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from jobs.analysis.texts import answering, statistics
 from jobs.analysis.texts.reviewing import fact_anchors
@@ -95,7 +96,6 @@ NUMBER_WITH_UNIT = re.compile(
 )
 FIGURE = re.compile(r"\b(?:Figure|Fig\.)\s?\d+[a-z]?\b")
 TABLE = re.compile(r"\bTable\s?\d+[a-z]?\b")
-STEPS = ("sectioning", "design", "methods", "results", "limitations", "anchoring")
 
 
 def find_sections(text: str) -> list[dict]:
@@ -262,36 +262,47 @@ def numbers_with_units(text: str, objective: str = "") -> list[dict]:
     return sorted(found, key=lambda item: (-item["relevance"], item["start"]))
 
 
-def analyse(
-    text: str, objective: str, *, on_step: Callable[[str, float], None] | None = None
-) -> dict:
-    def step(name: str, fraction: float = 0.0) -> None:
-        if on_step:
-            on_step(name, fraction)
+# The analysis in steps. Each reads the text, the objective and what the steps before it
+# found (the sections), and gives its own fields.
 
-    # Splitting into sentences is the slow part of a long text; every step after reads
-    # the cached split. Its progress is the sectioning step's.
-    step("sectioning")
-    sentences(text, on_progress=lambda fraction: step("sectioning", 0.9 * fraction))
-    sections = find_sections(text)
-    step("design")
-    design = study_design(text, sections)
-    step("methods")
-    methods = methods_of(text, sections)
-    step("results")
-    key_results = {
-        "numbers_with_units": numbers_with_units(text, objective),
-        "p_values": statistics.p_values(text),
-        "confidence_intervals": statistics.intervals(text),
-        "coefficients": statistics.coefficient_rows(text),
-        "model_statistics": statistics.model_statistics(text) + statistics.prose_statistics(text),
-        "figures": matches(FIGURE, text),
-        "tables": matches(TABLE, text),
+
+def sections_step(text: str, objective: str, found: dict) -> dict:
+    return {"sections": find_sections(text)}
+
+
+def design_step(text: str, objective: str, found: dict) -> dict:
+    return {"study_design": study_design(text, found["sections"])}
+
+
+def methods_step(text: str, objective: str, found: dict) -> dict:
+    return {"methods": methods_of(text, found["sections"])}
+
+
+def results_step(text: str, objective: str, found: dict) -> dict:
+    return {
+        "key_results": {
+            "numbers_with_units": numbers_with_units(text, objective),
+            "p_values": statistics.p_values(text),
+            "confidence_intervals": statistics.intervals(text),
+            "coefficients": statistics.coefficient_rows(text),
+            "model_statistics": (
+                statistics.model_statistics(text) + statistics.prose_statistics(text)
+            ),
+            "figures": matches(FIGURE, text),
+            "tables": matches(TABLE, text),
+        }
     }
-    step("results", 0.9)
-    step("limitations")
-    limitations = cue_sentences(text, sections, r"limitation", LIMITATION_CUES, 6)
-    step("anchoring")
+
+
+def limitations_step(text: str, objective: str, found: dict) -> dict:
+    return {
+        "limitations": cue_sentences(text, found["sections"], r"limitation", LIMITATION_CUES, 6)
+    }
+
+
+def anchors_step(text: str, objective: str, found: dict) -> dict:
+    """The passages that answer the objective, and the sentences that anchor the text's
+    facts: the answers' sentences first, then other facts, eight in all."""
     answers = answering.answer(objective, text, 4)
     anchors = [
         {"claim": a["claim"], "quote": a["quote"], "start": a["start"], "end": a["end"]}
@@ -301,44 +312,109 @@ def analyse(
     for item in fact_anchors(text, [objective], 8):
         if len(anchors) < 8 and all(a["start"] != item["start"] for a in anchors):
             anchors.append(item)
-    step("anchoring", 0.5)
-    summary = [span.as_dict() for span in summarize(text, k=4, focus=[objective])]
-    step("anchoring", 1.0)
-    result = {
-        "answers": answers,
-        "sections": sections,
-        "study_design": design,
-        "methods": methods,
-        "key_results": key_results,
-        "limitations": limitations,
-        "anchors": anchors,
-        "summary": summary,
+    return {"answers": answers, "anchors": anchors}
+
+
+def summary_step(text: str, objective: str, found: dict) -> dict:
+    return {"summary": [span.as_dict() for span in summarize(text, k=4, focus=[objective])]}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One part of the analysis, which a job saves on its own (a checkpoint): a job
+    stopped midway keeps the parts it finished, and a resumed one does only the rest.
+    A step's fields hold positions and the sentences they quote, never the text again."""
+
+    key: str
+    stage: str
+    find: Callable[[str, str, dict], dict]
+    # How much of its stage is done when the step begins.
+    start: float = 0.0
+
+
+STEPS = (
+    Step("sections", "sectioning", sections_step),
+    Step("design", "design", design_step),
+    Step("methods", "methods", methods_step),
+    Step("results", "results", results_step),
+    Step("limitations", "limitations", limitations_step),
+    Step("anchors", "anchoring", anchors_step),
+    Step("summary", "anchoring", summary_step, start=0.5),
+)
+# What a report shows, each part found by one step (the answers and the summary go into
+# its overview), in the order the steps find them.
+PARTS = ("sections", "study_design", "methods", "key_results", "limitations", "anchors")
+# The key results in a fixed order, not a dict's: read back from its checkpoint (jsonb),
+# a step's dict has its keys in another order, and a resumed job must write the same
+# report as an uninterrupted one.
+KEY_RESULTS = (
+    "numbers_with_units", "p_values", "confidence_intervals", "coefficients",
+    "model_statistics", "figures", "tables",
+)  # fmt: skip
+
+
+def analyse(
+    text: str,
+    objective: str,
+    *,
+    on_step: Callable[[str, float], None] | None = None,
+    keep: Callable[[str, Callable[[], dict]], dict] | None = None,
+) -> dict:
+    """Every step in turn, then the report of what they found.
+
+    `keep(key, compute)`, when given, is where each step's fields come from: a job's
+    checkpoint, saved by an earlier attempt or computed and saved now. `on_step(stage,
+    fraction)` hears of the steps computed, not of those an earlier attempt saved.
+    """
+
+    def step(name: str, fraction: float = 0.0) -> None:
+        if on_step:
+            on_step(name, fraction)
+
+    found: dict = {}
+    split = False
+    for current in STEPS:
+
+        def compute(current: Step = current) -> dict:
+            nonlocal split
+            step(current.stage, current.start)
+            if not split:
+                # Splitting into sentences is the slow part of a long text; every step
+                # after reads the cached split. Its progress is the first step's.
+                sentences(text, on_progress=lambda f: step(current.stage, 0.9 * f))
+                split = True
+            return current.find(text, objective, found)
+
+        found.update(keep(current.key, compute) if keep else compute())
+    return assemble(found)
+
+
+def assemble(found: dict) -> dict:
+    """The report of the steps' fields: every part when every step ran, or the parts of
+    the steps a stopped job finished. What a finished step did not find is listed in
+    `unsupported`; what no step looked for is not."""
+    # What each finished step found, under the name `unsupported` and `counts` give it,
+    # in the report's order.
+    found_by_name = {
+        name: found[name]
+        for name in ("sections", "study_design", "methods", "limitations", "anchors")
+        if name in found
     }
-    unsupported = [
-        name
-        for name, value in (
-            ("sections", sections),
-            ("study_design", design["value"]),
-            ("methods", methods),
-            ("limitations", limitations),
-            ("anchors", anchors),
-            # Coefficients and model statistics are there when the text is a model's output;
-            # their absence elsewhere is no gap in the text.
-            *(
-                (f"key_results.{key}", items)
-                for key, items in key_results.items()
-                if key not in ("coefficients", "model_statistics")
-            ),
-        )
-        if not value
-    ]
-    result["unsupported"] = unsupported
-    # How many of each a page shows, so that a long list can be folded with its count.
-    result["counts"] = {
-        "sections": len(sections),
-        "methods": len(methods),
-        "limitations": len(limitations),
-        "anchors": len(anchors),
-        **{f"key_results.{key}": len(items) for key, items in key_results.items()},
+    if "study_design" in found_by_name:
+        found_by_name["study_design"] = found["study_design"]["value"]
+    if "key_results" in found:
+        for key in KEY_RESULTS:
+            found_by_name[f"key_results.{key}"] = found["key_results"][key]
+    # Coefficients and model statistics are there when the text is a model's output;
+    # their absence elsewhere is no gap in the text.
+    model_only = {"key_results.coefficients", "key_results.model_statistics"}
+    return {
+        **found,
+        "unsupported": [
+            name for name, value in found_by_name.items() if not value and name not in model_only
+        ],
+        # How many of each a page shows, so that a long list can be folded with its count.
+        "counts": {
+            name: len(value) for name, value in found_by_name.items() if name != "study_design"
+        },
     }
-    return result
