@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, mailers
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -68,7 +68,7 @@ def send(jobs: list[Job]) -> int:
         for subject, body in [message(job)]
     ]
     try:
-        get_connection().send_messages(messages)
+        mailers.default.send_messages(messages)
     except Exception:
         # A mail server that is down must never change how the jobs ended.
         logger.exception("job notifications failed ids=%s", ",".join(str(j.pk) for j in jobs))
