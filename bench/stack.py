@@ -77,11 +77,11 @@ def environment(**extra: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def process(args: list[str], log: Path, **env: str):
+def process(args: list[str], log: Path, *, cwd: Path = ROOT, **env: str):
     """A child process in a session of its own, stopped (TERM, then KILL) on exit."""
     with log.open("wb") as out:
         child = subprocess.Popen(
-            args, cwd=ROOT, env=environment(**env), stdout=out, stderr=subprocess.STDOUT,
+            args, cwd=cwd, env=environment(**env), stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         try:
@@ -100,15 +100,18 @@ def qcluster(log: Path, **env: str):
     return process([sys.executable, "manage.py", "qcluster"], log, **env)
 
 
-def gunicorn(log: Path, port: int, workers: int | None, *options: str, **env: str):
+def gunicorn(
+    log: Path, port: int, workers: int | None, *options: str, root: Path = ROOT, **env: str
+):
     """gunicorn as the Procfile runs it (gunicorn.conf.py), on `port`; `workers` and
-    `options` such as `--threads 1` or `--worker-class sync` override the file."""
+    `options` such as `--threads 1` or `--worker-class sync` override the file. `root`:
+    another copy of the app (an earlier commit's, bench/side_by_side.py)."""
     args = [
-        sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+        sys.executable, "-m", "gunicorn", "--config", str(root / "gunicorn.conf.py"),
         "--bind", f"127.0.0.1:{port}", *(["--workers", str(workers)] if workers else []),
         *options,
     ]  # fmt: skip
-    return process(args, log, **env)
+    return process(args, log, cwd=root, **env)
 
 
 def gunicorn_shape(workers: int | None, options: str = "") -> str:
