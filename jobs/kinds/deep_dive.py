@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 from django import forms
 
 from jobs.analysis.texts import citing, dissecting
@@ -66,14 +68,22 @@ def run(ctx: JobContext, params: dict) -> dict:
         ctx.progress(fraction)
 
     # Each step of the analysis is a checkpoint of its own: a job stopped midway keeps
-    # (and shows) the parts it finished, and a retry does only the rest. Each step takes
-    # a CPU slot; one an earlier attempt saved takes none.
-    analysis = dissecting.analyse(
-        document.text,
-        objective,
-        on_step=on_step,
-        keep=lambda key, compute: ctx.checkpoint(f"analysis|{key}", lambda: ctx.cpu(compute)),
-    )
+    # (and shows) the parts it finished, and a retry does only the rest. The steps to
+    # compute share one CPU slot, taken at the first: a job waiting for a slot gives its
+    # database connection back, and one wait per step cost 400 deep dives starting
+    # together 2,800 reconnections, enough to slow every page (docs/benchmarks.md).
+    with ExitStack() as cpu:
+        slot: list = []
+
+        def keep(key: str, compute):
+            def in_slot():
+                if not slot:
+                    slot.append(cpu.enter_context(ctx.cpu_bound()))
+                return compute()
+
+            return ctx.checkpoint(f"analysis|{key}", in_slot)
+
+        analysis = dissecting.analyse(document.text, objective, on_step=on_step, keep=keep)
 
     ctx.stage("writing")
     citations = None
