@@ -220,7 +220,8 @@ class Poll(threading.Thread):
         from poll import run_locust
 
         try:
-            self.row = run_locust(*self.arguments)
+            # As the job page polls: its signed status URL, with If-None-Match.
+            self.row = run_locust(*self.arguments, mode="status")
         except BaseException as error:  # SystemExit too: reported with the figures
             self.error = error
 
