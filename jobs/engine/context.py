@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +16,8 @@ from django.utils import timezone
 from jobs.engine import slots
 from jobs.engine.registry import JobKind
 from jobs.models import Job, JobCheckpoint, JobEvent
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -187,6 +190,8 @@ class JobContext:
             else dict(JobCheckpoint.objects.filter(job_id=job.pk).values_list("key", "value"))
         )
         self.reused = 0
+        # Checkpoints computed inside `checkpoints_together`, written when it ends.
+        self._unsaved: dict | None = None
 
     def checkpoint(self, key: str, compute: Callable[[], T]) -> T:
         """The output of one step: saved by an earlier attempt, or computed and saved now.
@@ -200,16 +205,49 @@ class JobContext:
             self.reused += 1
             return self.saved[key]
         value = compute()
-        # One statement (an upsert), not update_or_create's four and a transaction: a deep
-        # dive saves seven steps, and a thousand of them start together.
+        self.saved[key] = value
+        if self._unsaved is not None:
+            self._unsaved[key] = value
+        else:
+            self._save({key: value})
+        return value
+
+    @contextmanager
+    def checkpoints_together(self) -> Iterator[None]:
+        """Around many quick steps: their checkpoints are written in one statement when
+        the block ends, however it ends (a cancel or a failure keeps the steps finished),
+        rather than one each while a CPU slot is held. Only a killed worker loses them,
+        as it would lose the step running."""
+        self._unsaved = {}
+        failed = False
+        try:
+            yield
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            unsaved, self._unsaved = self._unsaved, None
+            if unsaved:
+                try:
+                    self._save(unsaved)
+                except Exception:
+                    if not failed:
+                        raise
+                    # Already stopping for another reason (the database may be it): that
+                    # reason is the one to report; the steps are done again if retried.
+                    logger.warning("job %s: finished steps not saved", self.job_id, exc_info=True)
+
+    def _save(self, values: dict) -> None:
+        # One statement (an upsert), not update_or_create's four and a transaction each.
         JobCheckpoint.objects.bulk_create(
-            [JobCheckpoint(job_id=self.job_id, key=key, value=value, attempt=self.attempt)],
+            [
+                JobCheckpoint(job_id=self.job_id, key=key, value=value, attempt=self.attempt)
+                for key, value in values.items()
+            ],
             update_conflicts=True,
             unique_fields=["job", "key"],
             update_fields=["value", "attempt", "at"],
         )
-        self.saved[key] = value
-        return value
 
     @property
     def current_stage(self) -> str:

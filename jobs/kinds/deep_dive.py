@@ -69,10 +69,11 @@ def run(ctx: JobContext, params: dict) -> dict:
 
     # Each step of the analysis is a checkpoint of its own: a job stopped midway keeps
     # (and shows) the parts it finished, and a retry does only the rest. The steps to
-    # compute share one CPU slot, taken at the first: a job waiting for a slot gives its
-    # database connection back, and one wait per step cost 400 deep dives starting
-    # together 2,800 reconnections, enough to slow every page (docs/benchmarks.md).
-    with ExitStack() as cpu:
+    # compute share one CPU slot, taken at the first (a job waiting for a slot gives its
+    # database connection back: a slot per step cost 400 deep dives starting together
+    # 2,800 reconnections), and their checkpoints are written together once the slot
+    # is given back, not while others wait for it (docs/benchmarks.md, section 6).
+    with ctx.checkpoints_together(), ExitStack() as cpu:
         slot: list = []
 
         def keep(key: str, compute):
