@@ -105,14 +105,7 @@ def pick_locked(most: int = 1, *, spread: int = 1) -> list[Job]:
         waiting = startable().order_by()[: most * spread].count()
         most = min(most, max(1, -(-waiting // spread)))
     chosen = _take_turns(owners, _best_jobs(owners, most), most)
-    locked = {
-        job.pk: job
-        for job in startable()
-        .filter(pk__in=chosen)
-        # The owner comes along to know, at the end, whether they can be e-mailed.
-        .select_related("owner__preferences")
-        .select_for_update(of=("self",))
-    }
+    locked = {job.pk: job for job in startable().filter(pk__in=chosen).select_for_update()}
     # A job cancelled since it was chosen is not locked, and not started.
     return [locked[pk] for pk in chosen if pk in locked]
 

@@ -62,11 +62,7 @@ def send(jobs: list[Job]) -> int:
     server refuses, none counts as told, so a later ending of theirs may tell them."""
     if not jobs:
         return 0
-    messages = [
-        EmailMessage(subject, body, None, [job.owner.email])
-        for job in jobs
-        for subject, body in [message(job)]
-    ]
+    messages = [EmailMessage(*message(job), None, [job.owner.email]) for job in jobs]
     try:
         mailers.default.send_messages(messages)
     except Exception:
@@ -77,18 +73,6 @@ def send(jobs: list[Job]) -> int:
     for job in jobs:
         job_event("notified", job, status=job.status)
     return len(jobs)
-
-
-def reachable(user) -> bool:
-    """Whether the user can and wants to hear by e-mail."""
-    return bool(user.email) and wants_email(user)
-
-
-def wants_email(user) -> bool:
-    try:
-        return user.preferences.email_when_done
-    except user._meta.model.preferences.RelatedObjectDoesNotExist:
-        return True
 
 
 def message(job: Job) -> tuple[str, str]:

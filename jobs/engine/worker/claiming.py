@@ -20,12 +20,7 @@ logger = logging.getLogger(__name__)
 def claim(job_id: str) -> Job | None:
     """Start this queued job now, whatever else waits. None when it is not queued."""
     with transaction.atomic():
-        job = (
-            Job.objects.select_related("owner__preferences")
-            .select_for_update(of=("self",))
-            .filter(pk=job_id)
-            .first()
-        )
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status != Job.Status.QUEUED:
             return None
         _start(job)
