@@ -34,9 +34,9 @@ TASK_HANDOFF_SECONDS = 10
 
 
 def enqueue(job: Job) -> None:
-    """Queue a task for the job; called inside the transaction that queues the job."""
+    """Queue a task for the job, inside the transaction that queues the job. Sets
+    `job.task_id`, which the caller saves (with the INSERT of a new job)."""
     job.task_id = async_task(START_TASK, str(job.pk), task_name=f"job-{job.pk}", **START_OPTIONS)
-    job.save(update_fields=["task_id"])
 
 
 def enqueue_anonymous(count: int) -> None:

@@ -32,17 +32,27 @@ def submit(*, owner, kind: JobKind, params: dict, idempotency_key: str = "") -> 
     A key already used by this owner for the same kind and params gives back that job
     instead of a second one; used for another request, it is refused (KeyReused).
     """
-    if idempotency_key:
-        existing = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
-        if existing:
+    # A key sent again is rare (a double click, a retried POST): it is found by the
+    # unique constraint refusing the INSERT, not looked up first on every submission.
+    try:
+        check_active_limit(owner)
+    except SubmitRefused:
+        if existing := _with_key(owner, idempotency_key):
             return _same_request(existing, kind, params)
-    check_active_limit(owner)
+        raise
     try:
         return _create(owner, kind, params, idempotency_key)
     except IntegrityError:
-        # Two submissions with one key raced; the other one won.
-        existing = Job.objects.get(owner=owner, idempotency_key=idempotency_key)
-        return _same_request(existing, kind, params)
+        # The key was used before (or two submissions with it raced).
+        if existing := _with_key(owner, idempotency_key):
+            return _same_request(existing, kind, params)
+        raise
+
+
+def _with_key(owner, idempotency_key: str) -> Job | None:
+    if not idempotency_key:
+        return None
+    return Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
 
 
 class KeyReused(Exception):
@@ -74,15 +84,18 @@ def check_active_limit(owner) -> None:
 
 
 def _create(owner, kind: JobKind, params: dict, idempotency_key: str) -> Job:
+    job = Job(
+        owner=owner,
+        kind=kind.slug,
+        params=params,
+        title=kind.title(params)[:200],
+        idempotency_key=idempotency_key,
+    )
     with transaction.atomic():
-        job = Job.objects.create(
-            owner=owner,
-            kind=kind.slug,
-            params=params,
-            title=kind.title(params)[:200],
-            idempotency_key=idempotency_key,
-        )
+        # The job's id is made here, so its task is queued first and the job's INSERT
+        # carries the task's id: no UPDATE after it.
         queue.enqueue(job)
+        job.save(force_insert=True)
         record(job, Job.Status.QUEUED)
     job_event("queued", job, owner=owner.pk)
     return job
@@ -130,6 +143,7 @@ def retry(job: Job, *, by: str = "its owner", enforce_limit: bool = True) -> boo
         if updated:
             job.refresh_from_db()
             queue.enqueue(job)
+            job.save(update_fields=["task_id"])
             record(job, Job.Status.QUEUED, f"Retried by {by}.")
     if updated:
         job_event("retried", job, by=by)

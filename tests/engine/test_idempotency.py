@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_q.models import OrmQ
 
@@ -90,5 +91,30 @@ def test_concurrent_submissions_with_one_key_make_one_job():
 
     assert len(jobs) == 4
     assert len({job.pk for job in jobs}) == 1
+    assert Job.objects.count() == 1
+    assert OrmQ.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submission_writes_its_job_once_and_looks_a_key_up_only_when_it_clashes():
+    owner = make_user("writer")
+    kind = get_kind("semantic_model")
+    params = {"database": "default", "schema": "demo", "table": "loan_applications"}
+
+    with CaptureQueriesContext(connection) as first:
+        job = submitting.submit(owner=owner, kind=kind, params=params, idempotency_key=KEY)
+    with CaptureQueriesContext(connection) as again:
+        same = submitting.submit(owner=owner, kind=kind, params=params, idempotency_key=KEY)
+
+    statements = [query["sql"].split()[0].upper() for query in first]
+    # The active-job count, then the job with its task's id, its task and its event.
+    assert statements.count("SELECT") == 1
+    assert "UPDATE" not in statements
+    assert statements.count("INSERT") == 3
+    task = OrmQ.objects.get()
+    assert Job.objects.get(pk=job.pk).task_id == task.task_id() != ""
+    # The key sent again: the INSERT refused, the job found and given back.
+    assert same.pk == job.pk
+    assert any("idempotency_key" in query["sql"] for query in again)
     assert Job.objects.count() == 1
     assert OrmQ.objects.count() == 1

@@ -56,8 +56,8 @@ def recover_lost_jobs() -> dict[str, int]:
             if has_retries_left(job):
                 job.status = Job.Status.QUEUED
                 job.message = f"The worker was lost; queued again (attempt {job.attempts + 1})."
-                job.save(update_fields=["status", "message"])
                 queue.enqueue(job)
+                job.save(update_fields=["status", "message", "task_id"])
                 record(job, Job.Status.QUEUED, f"Worker lost: no heartbeat for {silent:.0f} s.")
                 counts["requeued"] += 1
             else:
