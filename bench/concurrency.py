@@ -51,6 +51,7 @@ from stack import (
     ROOT,
     environment,
     gunicorn,
+    log_in,
     machine,
     percentile,
     postgres_pids,
@@ -60,7 +61,7 @@ from stack import (
     setup_django,
     tree,
     wait_until,
-    write_sessions,
+    write_polls,
 )
 from stack import cpu_seconds as stack_cpu_seconds
 
@@ -220,8 +221,9 @@ class Poll(threading.Thread):
         from poll import run_locust
 
         try:
-            # As the job page polls: its signed status URL, with If-None-Match.
-            self.row = run_locust(*self.arguments, mode="status")
+            # As the job page polls: its signed status URL, with If-None-Match. The users
+            # spawn before the burst and start once it is submitted.
+            self.row = run_locust(*self.arguments, mode="status", wait_for_sessions=True)
         except BaseException as error:  # SystemExit too: reported with the figures
             self.error = error
 
@@ -333,6 +335,21 @@ def run(jobs: int, args, provider_url: str, logs: Path) -> None:
             f"cluster {idle_cluster}, this database {idle_ours}, server {idle_total}"
         )
 
+        poll = None
+        if args.poll_users:
+            # The pollers log in and the load generator spawns them before the burst, so
+            # that neither's own start is measured as the burst's; they poll once the
+            # sessions file names their jobs (each user the job of the same number).
+            sessions = logs / f"sessions-{jobs}.json"
+            sessions.unlink(missing_ok=True)
+            keys = log_in([owners[n % jobs % len(owners)] for n in range(args.poll_users)])
+            spawn = args.poll_users / max(1, args.poll_users // 10)
+            seconds = int(args.stream_seconds + 20)
+            os.environ["POLL_TIMINGS"] = str(logs / f"poll-{jobs}-timings.txt")
+            poll = Poll(args.poll_users, seconds, sessions, logs, web.pid)
+            poll.start()
+            time.sleep(spawn + 3)
+
         # Submit all at once: one transaction, the owners taking turns.
         kind = get_kind("deep_dive")
         began = time.monotonic()
@@ -362,18 +379,8 @@ def run(jobs: int, args, provider_url: str, logs: Path) -> None:
         ]
         submit_seconds = committed - began
 
-        poll = None
-        if args.poll_users:
-            sessions = logs / f"sessions-{jobs}.json"
-            write_sessions(
-                [(job.owner, job) for job in (submitted * args.poll_users)[: args.poll_users]],
-                sessions,
-            )
-            ramp = args.poll_users / max(1, args.poll_users // 10) + 5
-            seconds = max(10, int(args.stream_seconds - ramp + 10))
-            os.environ["POLL_TIMINGS"] = str(logs / f"poll-{jobs}-timings.txt")
-            poll = Poll(args.poll_users, seconds, sessions, logs, web.pid)
-            poll.start()
+        if poll is not None:
+            write_polls(keys, (submitted * args.poll_users)[: args.poll_users], sessions)
 
         groups = {"cluster": lambda: tree(cluster.pid), "server": postgres_pids}
         cpu_before = {name: cpu_seconds(pids()) for name, pids in groups.items()}

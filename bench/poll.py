@@ -155,6 +155,7 @@ def run_locust(
     mode: str = "page",
     port: int = PORT,
     label: str = "",
+    wait_for_sessions: bool = False,
 ) -> dict:
     """Poll for `seconds` once every user has started; the ramp is left out of the
     figures (--reset-stats). Also returns the CPU time that the load generator, the web
@@ -174,7 +175,7 @@ def run_locust(
     codes = out / f"codes-{label}.json"
     env = environment(
         POLL_SESSIONS=str(sessions), POLL_INTERVAL=str(every), POLL_MODE=mode,
-        POLL_COUNTS=str(codes),
+        POLL_COUNTS=str(codes), POLL_WAIT_FOR_SESSIONS="1" if wait_for_sessions else "",
     )  # fmt: skip
     with process(command, out / f"locust-{label}.log", **env) as locust:
         groups = {

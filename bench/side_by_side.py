@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/side_by_side.py [--old REV] [--new REV] [--rounds 1]
         [--jobs 400 1000] [--stream-seconds 30] [--poll-users 400] [--submit-clients 50]
+        [--submit-options "--every 1"] [--only bursts polls submit] [--bench REV]
 
 Each revision is extracted (`git archive`) to a scratch folder and measured by its own
 bench scripts, one after the other, alternating when --rounds is more than one:
@@ -13,7 +14,9 @@ bench scripts, one after the other, alternating when --rounds is more than one:
   stream and end;
 - `bench/submit.py --clients 50`: the form's and the API's submit latency.
 
-Both copies get the same scratch database names and free ports, so a run beside other
+With `--bench REV`, both are measured by REV's bench scripts instead of their own, so
+that a change of the harness does not pass for one of the code. Both copies get the same
+scratch database names and free ports, so a run beside other
 people's benchmarks on the same PostgreSQL does not collide with theirs. --old defaults
 to where this branch left main (`git merge-base HEAD main`), --new to HEAD.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -44,13 +48,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def extract(revision: str, into: Path, names: dict[str, str]) -> Path:
-    """The revision's files in `into`, its bench scripts pointed at our names and ports."""
+def extract(revision: str, into: Path, names: dict[str, str], bench: str = "") -> Path:
+    """The revision's files in `into`, its bench scripts (or those of `bench`, another
+    revision) pointed at our names and ports."""
     into.mkdir(parents=True)
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", revision], capture_output=True, check=True
-    )
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    for what in ([revision], [bench, "bench"] if bench else []):
+        if what:
+            archive = subprocess.run(
+                ["git", "-C", str(ROOT), "archive", *what], capture_output=True, check=True
+            )
+            subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
     for script, replacements in names.items():
         path = into / "bench" / script
         text = path.read_text()
@@ -67,10 +74,10 @@ def measure(tree: Path, label: str, args, logs: Path) -> None:
         ("polls", ["concurrency.py", "--jobs", "400", "--poll-users", str(args.poll_users),
                    "--stream-seconds", str(args.stream_seconds)]),
         ("submit", ["submit.py", "--clients", *map(str, args.submit_clients),
-                    "--seconds", "20"]),
+                    "--seconds", "20", *shlex.split(args.submit_options)]),
     ]  # fmt: skip
     for name, command in runs:
-        if name == "polls" and not args.poll_users:
+        if name not in args.only or (name == "polls" and not args.poll_users):
             continue
         out = logs / f"{label}-{name}.txt"
         print(f"\n######## {label}: bench/{' '.join(command)}", flush=True)
@@ -93,7 +100,13 @@ def main() -> None:
     parser.add_argument("--stream-seconds", type=float, default=30.0)
     parser.add_argument("--poll-users", type=int, default=400, help="0: no poll run")
     parser.add_argument("--submit-clients", type=int, nargs="+", default=[50])
+    parser.add_argument("--submit-options", default="", help="more for submit.py: '--every 1'")
     parser.add_argument("--prefix", default="longjobs_sbs", help="scratch databases' prefix")
+    runs = ["bursts", "polls", "submit"]
+    parser.add_argument("--only", nargs="+", choices=runs, default=runs)
+    parser.add_argument(
+        "--bench", default="", help="measure both with this revision's bench/ (the same harness)"
+    )
     args = parser.parse_args()
     old = args.old or git("merge-base", "HEAD", "main")
     revisions = {
@@ -110,7 +123,8 @@ def main() -> None:
                       (r'"longjobs_bench_submit"', f'"{args.prefix}_submit"')],
     }  # fmt: skip
     trees = {
-        label: extract(revision, scratch / label, names) for label, revision in revisions.items()
+        label: extract(revision, scratch / label, names, args.bench)
+        for label, revision in revisions.items()
     }
     print(f"old {revisions['old']}, new {revisions['new']}; scratch {scratch}", flush=True)
     for round_ in range(args.rounds):

@@ -36,15 +36,19 @@ def recreate_database(name: str) -> None:
 def write_sessions(pairs, path: Path) -> None:
     """A logged-in session (a real session row) for each (user, job), in the file that
     bench/locustfiles/poll.py reads."""
-    import json
+    pairs = list(pairs)
+    write_polls(log_in([user for user, _ in pairs]), [job for _, job in pairs], path)
 
+
+def log_in(users) -> list[str]:
+    """A logged-in session (a real session row) for each user, as its key."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
     from jobs.models import UserSession
 
-    sessions = []
-    for user, job in pairs:
+    keys = []
+    for user in users:
         store = SessionStore()
         store[SESSION_KEY] = str(user.pk)
         store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
@@ -52,8 +56,19 @@ def write_sessions(pairs, path: Path) -> None:
         store.create()
         # As a login records it: the poll's query checks the session is the user's.
         UserSession.objects.create(user=user, session_key=store.session_key)
-        sessions.append({"session": store.session_key, "job": str(job.pk)})
-    path.write_text(json.dumps(sessions))
+        keys.append(store.session_key)
+    return keys
+
+
+def write_polls(sessions: list[str], jobs, path: Path) -> None:
+    """The file bench/locustfiles/poll.py reads: each session with the job it polls,
+    written whole (a rename), as its users may be waiting for it to appear."""
+    import json
+
+    partial = path.with_suffix(".partial")
+    polls = zip(sessions, jobs, strict=True)
+    partial.write_text(json.dumps([{"session": key, "job": str(job.pk)} for key, job in polls]))
+    partial.rename(path)
 
 
 def setup_django(name: str, **env: str) -> None:

@@ -3,6 +3,12 @@
 
     .venv/bin/pip install -r bench/requirements.txt
     .venv/bin/python bench/submit.py [--clients 1 10 50] [--seconds 20]
+        [--every 1 [--in-step]]
+
+With --every, each client submits once every so many seconds instead, from a random
+moment of the first interval (--in-step: all from the same moment, as locust's
+constant_pacing kept them), so that the figures are those of 50 people submitting
+about once a second each, not of 50 requests always in flight.
 
 No worker runs: jobs just queue, so only the submit path is measured (the job row, its
 queue row and its event in one transaction, then the redirect or the 202).
@@ -64,9 +70,11 @@ def make_users(path: Path) -> str:
     return table
 
 
-def run_locust(path: str, clients: int, seconds: int, users: Path, table: str, out: Path):
+def run_locust(
+    path: str, clients: int, seconds: int, users: Path, table: str, out: Path, pacing: dict
+):
     prefix = out / f"submit-{path}-{clients}"
-    env = environment(SUBMIT_USERS=str(users), SUBMIT_TABLE=table, SUBMIT_PATH=path)
+    env = environment(SUBMIT_USERS=str(users), SUBMIT_TABLE=table, SUBMIT_PATH=path, **pacing)
     subprocess.run(
         [
             sys.executable, "-m", "locust", "-f", str(ROOT / "bench/locustfiles/submit.py"),
@@ -86,14 +94,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--web-workers", type=int, help="default: gunicorn.conf.py's")
     parser.add_argument("--gunicorn", default="", help="more gunicorn options: '--threads 4'")
+    parser.add_argument("--every", type=float, default=0.0, help="seconds between a client's")
+    parser.add_argument("--in-step", action="store_true", help="paced clients start together")
     args = parser.parse_args()
+    pacing = {"SUBMIT_EVERY": str(args.every or ""), "SUBMIT_STEP": "1" if args.in_step else ""}
     setup_django("longjobs_bench_submit", LOG_LEVEL="WARNING")
     out = Path(tempfile.mkdtemp(prefix="bench-submit-"))
     users = out / "users.json"
     table = make_users(users)
     print(f"machine: {machine()}")
     shape = gunicorn_shape(args.web_workers, args.gunicorn)
-    print(f"gunicorn: {shape}, DEBUG off, no worker running")
+    paced = f"each client once every {args.every:g} s" if args.every else "no pause"
+    paced += " (in step)" if args.in_step and args.every else ""
+    print(f"gunicorn: {shape}, DEBUG off, no worker running; {paced}")
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT, env=environment(DEBUG="false"), check=True,
@@ -104,11 +117,11 @@ def main() -> None:
         wait_until(_up, timeout=30, what="gunicorn")
         for path in ("form", "api"):
             for clients in args.clients:
-                row = run_locust(path, clients, args.seconds, users, table, out)
+                row = run_locust(path, clients, args.seconds, users, table, out, pacing)
                 print(
                     f"{path:4} {clients:3d} clients: {float(row['Requests/s']):6.1f} req/s, "
                     f"{row['Request Count']} jobs, {row['Failure Count']} failed, "
-                    f"p50 {row['50%']} ms, p99 {row['99%']} ms"
+                    f"p50 {row['50%']} ms, p99 {row['99%']} ms, max {row['100%']} ms"
                 )
                 time.sleep(2)
 

@@ -18,6 +18,9 @@ POLL_MODE says what a poll asks for:
   fragment last shown, so an unchanged job gets a 304;
 - `minimal`: the same status the plain Django way, from bench/minimal/ (`/jobs/<id>/`).
 POLL_COUNTS names a file for how many answers of each status code came after the ramp.
+With POLL_WAIT_FOR_SESSIONS set, the users spawn and then wait for the sessions file to
+appear (bench/concurrency.py writes it once the jobs it polls exist): the load
+generator's own start (a second or two of CPU) is then over before the burst it measures.
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ import re
 import time
 
 import gevent
+import gevent.event
 from locust import FastHttpUser, events, task
 from locust.exception import StopUser
 
 INTERVAL = float(os.environ.get("POLL_INTERVAL", "5"))
 MODE = os.environ.get("POLL_MODE", "page")
-SESSIONS = json.loads(open(os.environ["POLL_SESSIONS"]).read())  # noqa: SIM115
+SESSIONS_FILE = os.environ["POLL_SESSIONS"]
+WAIT_FOR_SESSIONS = bool(os.environ.get("POLL_WAIT_FOR_SESSIONS"))
 NEXT = itertools.count()
 # Where to write each poll's end time and duration, for figures by phase of a run.
 TIMINGS = os.environ.get("POLL_TIMINGS")
@@ -69,9 +74,26 @@ def _write(environment, **kwargs) -> None:
             json.dump(dict(_codes), out)
 
 
+_sessions: list[dict] = []
+_sessions_ready = gevent.event.Event()
+
+
+def _read_sessions() -> None:
+    # One greenlet looks for the file for all the users (written whole, by a rename).
+    while WAIT_FOR_SESSIONS and not os.path.exists(SESSIONS_FILE):
+        gevent.sleep(0.05)
+    with open(SESSIONS_FILE) as file:
+        _sessions.extend(json.load(file))
+    _sessions_ready.set()
+
+
+_reader = gevent.spawn(_read_sessions)
+
+
 class Poller(FastHttpUser):
     def on_start(self) -> None:
-        me = SESSIONS[next(NEXT) % len(SESSIONS)]
+        _sessions_ready.wait()
+        me = _sessions[next(NEXT) % len(_sessions)]
         self.url = f"/jobs/{me['job']}/"
         self.headers = {"Cookie": f"sessionid={me['session']}"}
         if MODE == "page":

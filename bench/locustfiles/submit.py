@@ -2,8 +2,13 @@
 and a fresh idempotency key per submission) or through the API (a Bearer token).
 
 SUBMIT_PATH chooses which; credentials come from the file bench/submit.py writes.
-SUBMIT_EVERY paces each user to one submission every so many seconds (bench/shape.py);
-without it, each submits again as soon as it is answered.
+SUBMIT_EVERY paces each user to one submission every so many seconds (bench/shape.py),
+after a first wait of a random part of that interval, so that the users' submissions
+come spread out as those of people who do not click at the same instant (locust spawns
+its users in batches, and its `constant_pacing` keeps a batch in step: 50 submissions
+arriving together each second, which is what the first paced figures measured); with
+SUBMIT_STEP set, they start together as before. Without SUBMIT_EVERY, each submits
+again as soon as it is answered.
 """
 
 from __future__ import annotations
@@ -11,20 +16,34 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
+import time
 import uuid
 
-from locust import FastHttpUser, constant, constant_pacing, task
+import gevent
+from locust import FastHttpUser, task
 
 USERS = json.loads(open(os.environ["SUBMIT_USERS"]).read())  # noqa: SIM115
 TABLE = os.environ["SUBMIT_TABLE"]
 NEXT = itertools.count()
 
 
+EVERY = float(os.environ.get("SUBMIT_EVERY") or 0)
+IN_STEP = bool(os.environ.get("SUBMIT_STEP"))
+
+
 class Submitter(FastHttpUser):
-    every = float(os.environ.get("SUBMIT_EVERY") or 0)
-    wait_time = constant_pacing(every) if every else constant(0)
+    def wait_time(self) -> float:
+        if not EVERY:
+            return 0.0
+        # Due one interval after the last submission was due, not after its answer.
+        self.due += EVERY
+        return max(0.0, self.due - time.monotonic())
 
     def on_start(self) -> None:
+        if EVERY and not IN_STEP:
+            gevent.sleep(random.uniform(0, EVERY))
+        self.due = time.monotonic()
         me = USERS[next(NEXT) % len(USERS)]
         self.token = me["token"]
         # Django takes the unmasked CSRF secret both as the cookie and as the form field.
