@@ -44,9 +44,10 @@ MODE = os.environ.get("POLL_MODE", "page")
 SESSIONS_FILE = os.environ["POLL_SESSIONS"]
 WAIT_FOR_SESSIONS = bool(os.environ.get("POLL_WAIT_FOR_SESSIONS"))
 NEXT = itertools.count()
-# Where to write each poll's end time and duration, for figures by phase of a run.
+# Where to write each request's end time, duration and what it was ("poll", or "page"
+# for a job page's load), for figures by phase of a run.
 TIMINGS = os.environ.get("POLL_TIMINGS")
-_timings: list[tuple[float, float]] = []
+_timings: list[tuple[float, float, str]] = []
 COUNTS = os.environ.get("POLL_COUNTS")
 _codes: collections.Counter[int] = collections.Counter()
 NAME = "job status fragment"
@@ -55,7 +56,7 @@ NAME = "job status fragment"
 @events.request.add_listener
 def _record(request_type, name, response_time, **kwargs) -> None:
     if TIMINGS:
-        _timings.append((time.time(), response_time))
+        _timings.append((time.time(), response_time, "poll" if name == NAME else "page"))
 
 
 @events.spawning_complete.add_listener
@@ -68,7 +69,7 @@ def _reset(**kwargs) -> None:
 def _write(environment, **kwargs) -> None:
     if TIMINGS:
         with open(TIMINGS, "w") as out:
-            out.writelines(f"{at:.3f} {ms:.1f}\n" for at, ms in _timings)
+            out.writelines(f"{at:.3f} {ms:.1f} {what}\n" for at, ms, what in _timings)
     if COUNTS:
         with open(COUNTS, "w") as out:
             json.dump(dict(_codes), out)
@@ -93,6 +94,8 @@ _reader = gevent.spawn(_read_sessions)
 class Poller(FastHttpUser):
     def on_start(self) -> None:
         _sessions_ready.wait()
+        # Each user opens its page at a moment of its own in the first interval.
+        gevent.sleep(random.uniform(0, INTERVAL))
         me = _sessions[next(NEXT) % len(_sessions)]
         self.url = f"/jobs/{me['job']}/"
         self.headers = {"Cookie": f"sessionid={me['session']}"}
@@ -101,7 +104,6 @@ class Poller(FastHttpUser):
         elif MODE == "status":
             self.headers["HX-Request"] = "true"
             self.url = me.get("status") or self.status_url()
-        gevent.sleep(random.uniform(0, INTERVAL))
         self.due = time.monotonic()
 
     def wait_time(self) -> float:
