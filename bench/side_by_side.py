@@ -10,8 +10,8 @@ bench scripts, one after the other, alternating when --rounds is more than one:
 - `bench/concurrency.py --jobs 400 1000`: how long a burst takes until every job runs
   (starts per second), the cluster's memory (PSS) and PostgreSQL connections with the
   jobs waiting on the fake provider's streams;
-- `bench/concurrency.py --jobs 400 --poll-users 400`: poll p50/p99 while the 400 start,
-  stream and end;
+- `bench/concurrency.py --jobs N --poll-users N` (N: --poll-users, 400 by default): poll
+  p50/p99 while the N start, stream and end, each user polling its own job;
 - `bench/submit.py --clients 50`: the form's and the API's submit latency.
 
 With `--bench REV`, both are measured by REV's bench scripts instead of their own, so
@@ -71,7 +71,8 @@ def measure(tree: Path, label: str, args, logs: Path) -> None:
     runs = [
         ("bursts", ["concurrency.py", "--jobs", *map(str, args.jobs),
                     "--stream-seconds", str(args.stream_seconds)]),
-        ("polls", ["concurrency.py", "--jobs", "400", "--poll-users", str(args.poll_users),
+        ("polls", ["concurrency.py", "--jobs", str(args.poll_users),
+                   "--poll-users", str(args.poll_users),
                    "--stream-seconds", str(args.stream_seconds)]),
         ("submit", ["submit.py", "--clients", *map(str, args.submit_clients),
                     "--seconds", "20", *shlex.split(args.submit_options)]),
