@@ -32,27 +32,19 @@ def submit(*, owner, kind: JobKind, params: dict, idempotency_key: str = "") -> 
     A key already used by this owner for the same kind and params gives back that job
     instead of a second one; used for another request, it is refused (KeyReused).
     """
-    # A key sent again is rare (a double click, a retried POST): it is found by the
-    # unique constraint refusing the INSERT, not looked up first on every submission.
     try:
         check_active_limit(owner)
-    except SubmitRefused:
-        if existing := _with_key(owner, idempotency_key):
-            return _same_request(existing, kind, params)
-        raise
-    try:
         return _create(owner, kind, params, idempotency_key)
-    except IntegrityError:
-        # The key was used before (or two submissions with it raced).
-        if existing := _with_key(owner, idempotency_key):
+    except (SubmitRefused, IntegrityError):
+        # A key sent again is rare (a double click, a retried POST, two racing): it is
+        # looked up when the limit or the unique constraint refuses, not on every
+        # submission. Its job is given back even at the limit.
+        existing = idempotency_key and (
+            Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        )
+        if existing:
             return _same_request(existing, kind, params)
         raise
-
-
-def _with_key(owner, idempotency_key: str) -> Job | None:
-    if not idempotency_key:
-        return None
-    return Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
 
 
 class KeyReused(Exception):
