@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import Protocol, TypeVar
 
@@ -323,6 +323,24 @@ class JobContext:
         with slots.cpu_slot(before_wait=waiting):
             yield
 
+    @contextmanager
+    def cpu_bound_when_needed(self) -> Iterator[Callable[[], None]]:
+        """Around several CPU-bound steps that may all have been saved by an earlier
+        attempt: they share one CPU slot, taken when the first calls the function this
+        gives (none if none does), held until the block ends. (A slot a step would
+        give back and take again: hundreds of jobs starting together would each
+        reconnect to the database as often.)"""
+        with ExitStack() as held:
+            taken = False
+
+            def need() -> None:
+                nonlocal taken
+                if not taken:
+                    held.enter_context(self.cpu_bound())
+                    taken = True
+
+            yield need
+
     def cpu(self, function: Callable[..., T], /, *args, **kwargs) -> T:
         """`function(*args, **kwargs)`, run as a CPU-bound step (see `cpu_bound`)."""
         with self.cpu_bound():
@@ -335,7 +353,7 @@ class JobContext:
             self.job_id,
             {
                 "progress": self.overall_progress(),
-                "message": self._message[:500],
+                "message": self._message[:MESSAGE_CHARS],
                 "progress_at": timezone.now(),
                 **fields,
             },

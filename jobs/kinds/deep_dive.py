@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
-
 from django import forms
 
 from jobs.analysis.texts import citing, dissecting
@@ -73,13 +71,11 @@ def run(ctx: JobContext, params: dict) -> dict:
     # database connection back: a slot per step cost 400 deep dives starting together
     # 2,800 reconnections), and their checkpoints are written together once the slot
     # is given back, not while others wait for it (docs/benchmarks.md, section 6).
-    with ctx.checkpoints_together(), ExitStack() as cpu:
-        slot: list = []
+    with ctx.checkpoints_together(), ctx.cpu_bound_when_needed() as need_cpu:
 
         def keep(key: str, compute):
             def in_slot():
-                if not slot:
-                    slot.append(cpu.enter_context(ctx.cpu_bound()))
+                need_cpu()
                 return compute()
 
             return ctx.checkpoint(f"analysis|{key}", in_slot)
