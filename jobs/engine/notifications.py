@@ -23,11 +23,6 @@ ENDINGS = {
 }
 
 
-def notify_if_away(job_id) -> bool:
-    """E-mail the owner that the job ended, unless they watched it end or opted out."""
-    return notify_ended([job_id]) == 1
-
-
 def notify_ended(job_ids) -> int:
     """E-mail the owners of these ended jobs who were not watching them end and did not
     opt out; how many were sent. A burst of endings costs two queries and one mail

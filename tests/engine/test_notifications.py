@@ -46,7 +46,7 @@ def test_a_job_that_ends_with_nobody_watching_sends_one_email(owner):
     assert email.to == ["away@example.com"]
     assert email.subject == "Your Primes is ready"
     assert f"https://jobs.example.com/jobs/{job.pk}/" in email.body
-    assert not notifications.notify_if_away(job.pk), "never twice"
+    assert notifications.notify_ended([job.pk]) == 0, "never twice"
     assert len(mail.outbox) == 1
 
 
@@ -105,7 +105,7 @@ def test_no_email_when_turned_off_cancelled_or_without_an_address(client, owner)
     running.run_queued_job(str(no_address.pk))
 
     assert mail.outbox == []
-    assert not notifications.notify_if_away(cancelled.pk)
+    assert notifications.notify_ended([cancelled.pk]) == 0
 
 
 def test_a_worker_lost_for_good_is_told_too(owner, settings, django_capture_on_commit_callbacks):
