@@ -48,16 +48,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def unpack(into: Path, revision: str, *paths: str) -> None:
+    """The revision's files (of `paths` only, if given) written into `into`."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision, *paths], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+
+
 def extract(revision: str, into: Path, names: dict[str, str], bench: str = "") -> Path:
     """The revision's files in `into`, its bench scripts (or those of `bench`, another
     revision) pointed at our names and ports."""
     into.mkdir(parents=True)
-    for what in ([revision], [bench, "bench"] if bench else []):
-        if what:
-            archive = subprocess.run(
-                ["git", "-C", str(ROOT), "archive", *what], capture_output=True, check=True
-            )
-            subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    unpack(into, revision)
+    if bench:
+        unpack(into, bench, "bench")
     for script, replacements in names.items():
         path = into / "bench" / script
         text = path.read_text()
