@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Q
@@ -103,6 +104,37 @@ def lower_worker_priority(sender, **kwargs) -> None:
     A job waits on its model most of the time and hardly notices."""
     if settings.JOB_WORKER_NICE > 0:
         os.nice(settings.JOB_WORKER_NICE)
+        lower_session_group(settings.JOB_WORKER_NICE)
+
+
+AUTOGROUP = Path("/proc/self/autogroup")
+
+
+def lower_session_group(nice: int) -> bool:
+    """Lower the CPU share of the cluster's session, where Linux groups processes by
+    session (autogroup, on in most kernels): there a nice value counts only against the
+    processes of its own session, and run_worker and honcho start the cluster in a
+    session of its own, so os.nice alone left hundreds of job threads level with the web
+    server (a burst's job pages waited seconds for a core). Only when the cluster's main
+    process leads the session, so that nothing else (a web server started by the same
+    script) is lowered with it. Returns whether the group was lowered."""
+    if not AUTOGROUP.exists():
+        return False
+    try:
+        # A worker process's parent is the cluster's sentinel, whose parent is its main.
+        main = parent_of(os.getppid())
+        if os.getsid(0) != main:
+            return False
+        AUTOGROUP.write_text(str(nice))
+    except OSError:
+        # A kernel or container that refuses it: the nice value still orders the session.
+        return False
+    return True
+
+
+def parent_of(pid: int) -> int:
+    # /proc/<pid>/stat: "pid (command) state ppid ...", the command may hold spaces.
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
 post_spawn.connect(lower_worker_priority, dispatch_uid="jobs.lower_worker_priority")
