@@ -22,7 +22,8 @@ each so that a drift of the machine spreads over all of them (`--rounds`):
 - `model-form`, `review-form`, `deep-dive-form`: the HTML form of each kind as a browser
   sends it (session and CSRF cookies, the CSRF field, a fresh idempotency key, Origin),
   answered by the 302 to the new job's page;
-- `api`: the API's submission of a semantic model (Bearer token, JSON): a 202.
+- `api`: the API's submission of a semantic model (Bearer token, JSON): a 202;
+- `job-page`: the page of a running job, as a browser first loads it (session cookie).
 
 No worker runs; the jobs submitted are cancelled and their queue rows deleted after each
 batch, so every batch finds the user with the same few active jobs. SQL statements per
@@ -86,7 +87,9 @@ OBJECTIVE = "effect on HbA1c"
 SERVER_ENV = {"DEBUG": "false", "MAX_ACTIVE_JOBS_PER_USER": "1000000", "LOG_LEVEL": "WARNING"}
 POLLS = ("poll-304", "poll-live")
 FORMS = ("model-form", "review-form", "deep-dive-form")
-KINDS = (*POLLS, *FORMS, "api")
+# The job page's first load (a whole render), the one request a burst's users all make.
+PAGES = ("job-page",)
+KINDS = (*POLLS, *FORMS, "api", *PAGES)
 LABELS = {
     "poll-304": "poll, nothing changed (304)",
     "poll-live": "poll, progress moved (live part)",
@@ -94,6 +97,7 @@ LABELS = {
     "review-form": "review form",
     "deep-dive-form": "deep dive form",
     "api": "API submission",
+    "job-page": "job page, running job",
 }
 
 
@@ -159,7 +163,14 @@ def api(server):
         yield Request("POST", "/api/jobs", headers, body.encode(), expect=202, cookies=False)
 
 
+def pages(server):
+    for job in itertools.cycle(server.state["jobs"]):
+        yield Request("GET", f"/jobs/{job}/")
+
+
 def requests_of(kind: str, server):
+    if kind in PAGES:
+        return pages(server)
     if kind in POLLS:
         return polls(server, moving=kind == "poll-live")
     return api(server) if kind == "api" else forms(server, kind)
@@ -332,7 +343,7 @@ def batch(server: Gunicorn, kind: str, count: int, warmup: int, figures: Figures
     figures.walls += walls
     figures.web.append(spent(web, web_after) * 1000 / count)
     figures.database.append(spent(database, database_after) * 1000 / count)
-    if kind not in POLLS:
+    if kind not in POLLS + PAGES:
         server.clear_submissions()
 
 
