@@ -399,7 +399,9 @@ Q_WORKERS = env_int("Q_WORKERS", 2)
 # one keeper connection (jobs/engine/worker/keeper.py).
 JOB_DB_CONNECTIONS_PER_WORKER = env_int("JOB_DB_CONNECTIONS_PER_WORKER", 4)
 # Worker processes run at this niceness, so that on a machine they share with the web
-# server, pages answer first while hundreds of jobs start; 0 keeps the default priority.
+# server, pages answer first while hundreds of jobs start; on Linux the cluster's session
+# (its autogroup) too, when the cluster leads it (jobs/engine/queue.py). A burst's starts
+# pay for it (docs/benchmarks.md, 6.2); 0 keeps the default priority.
 JOB_WORKER_NICE = env_int("JOB_WORKER_NICE", 10)
 # CPU-bound steps (profiling a table, ranking, reading a long text) running at once on
 # the machine, across every worker process: file locks in JOB_CPU_SLOT_DIR.
