@@ -160,21 +160,37 @@ def jobs_ahead(job: Job) -> int:
 
     Every higher-priority job; at its own priority, each other user's jobs for as many
     rounds of turns as this job waits, one more round for users served before its owner.
+    One query (a queued job's page and each of its polls ask, most in a burst's start).
     """
-    queued = Job.objects.filter(status=Job.Status.QUEUED)
-    ahead = queued.filter(priority__gt=job.priority).count()
-    same = queued.filter(priority=job.priority)
-    # The owner's own older jobs go first, one per round of turns.
-    rounds = same.filter(owner_id=job.owner_id, created_at__lt=job.created_at).count()
-    ahead += rounds
-    owners = list(
-        same.order_by()
+    same = Q(priority=job.priority)
+    owners = (
+        Job.objects.filter(status=Job.Status.QUEUED)
+        .order_by()
         .values("owner_id")
-        .annotate(waiting=Count("id"), served=_last_served(), since=Min("created_at"))
-        .order_by(F("served").asc(nulls_first=True), "since", "owner_id")
+        .annotate(
+            higher=Count("id", filter=Q(priority__gt=job.priority)),
+            waiting=Count("id", filter=same),
+            # The owner's own older jobs go first, one per round of turns.
+            older=Count("id", filter=same & Q(created_at__lt=job.created_at)),
+            served=_last_served(),
+            since=Min("created_at", filter=same),
+        )
+    )
+    rows = list(owners)
+    rounds = next((row["older"] for row in rows if row["owner_id"] == job.owner_id), 0)
+    ahead = sum(row["higher"] for row in rows) + rounds
+    # At this priority, owners take turns in the dispatcher's order (owners_in_line).
+    line = sorted(
+        (row for row in rows if row["waiting"]),
+        key=lambda row: (
+            row["served"] is not None,
+            row["served"] or 0,
+            row["since"],
+            row["owner_id"],
+        ),
     )
     before_owner = True
-    for row in owners:
+    for row in line:
         if row["owner_id"] == job.owner_id:
             before_owner = False
             continue

@@ -139,7 +139,7 @@ def test_a_task_taken_by_a_cluster_that_died_is_topped_up_past(unlimited):
     assert claiming.top_up() == 0
 
 
-def test_place_in_line_matches_the_order_jobs_start_in(unlimited):
+def test_place_in_line_matches_the_order_jobs_start_in(unlimited, django_assert_num_queries):
     users = [make_user() for _ in range(4)]
     # Some users were served before, in a known order; one never was.
     for minutes, user in zip((30, 10, 20), users, strict=False):
@@ -153,6 +153,9 @@ def test_place_in_line_matches_the_order_jobs_start_in(unlimited):
         make_job(rng.choice(users))
     waiting = list(Job.objects.filter(status=Job.Status.QUEUED))
     predicted = {job.pk: dispatch.jobs_ahead(job) for job in waiting}
+    # A queued job's page and each of its polls ask: one query, however long the line.
+    with django_assert_num_queries(1):
+        dispatch.jobs_ahead(waiting[0])
 
     order = [job.pk for job in start_all()]
 
