@@ -3,13 +3,13 @@
 Every open job page asks for its status every few seconds, so polls are most of what the
 web server answers. The signed poll URL needs neither the session middleware nor the
 user's (jobs/web/polling.py: its one query checks both with the job), and its common
-answers, a 304 or the live part of a running job, need nothing of the middleware that
+answers, a 304 or the live part of an active job, need nothing of the middleware that
 loads them: this WSGI middleware gives those from `polling.answer()`, as the view would,
 with the headers that Django's security, CSP and clickjacking middleware add. A query
 string Django would refuse (too many fields) is refused here with the same 400, since
 nothing would catch the error in front of Django. Anything else goes on to Django
 unchanged: another method or path, a host outside ALLOWED_HOSTS, plain HTTP where HTTPS
-is required, a token or session that does not hold, a job that is not running, a new
+is required, a token or session that does not hold, a job that has ended, a new
 stage or status (the whole section to render), a database error. The row read here goes
 along, so the view does not read it again.
 """
@@ -29,6 +29,7 @@ from django.middleware.csp import ContentSecurityPolicyMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.urls import reverse
 
+from jobs.engine import dispatch
 from jobs.models import Job
 from jobs.web import polling
 
@@ -95,10 +96,13 @@ class StatusShortcut:
             return None
         try:
             job = polling.read(pk, granted)
-            if job is None or job.status != Job.Status.RUNNING:
+            if job is None or not job.is_active:
                 response = None
             else:
-                response = polling.answer(request, job, granted)
+                # A queued job's live part shows its place in line: one query more.
+                queued = job.status == Job.Status.QUEUED
+                ahead = dispatch.jobs_ahead(job) if queued else None
+                response = polling.answer(request, job, granted, ahead)
         except DatabaseError:
             return None  # Django's handler answers, and logs it
         if response is None:

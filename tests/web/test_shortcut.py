@@ -121,7 +121,31 @@ def test_anything_else_goes_on_to_django(page, other_user, client):
     assert all(READ_KEY not in environ for environ in behind.environs)
 
 
-def test_a_new_stage_or_a_queued_job_goes_to_django_with_the_row_read(page, user):
+def test_a_queued_job_is_answered_with_its_place_in_line_as_the_view_does(
+    alice_client, user, other_user
+):
+    older = make_job(other_user)
+    job = make_job(user)
+    url = poll_url(alice_client, job)
+    tag = alice_client.get(url, headers={"HX-Request": "true"})["ETag"]
+    cookie = alice_client.cookies[settings.SESSION_COOKIE_NAME].value
+    behind = Behind()
+    shortcut = StatusShortcut(behind)
+
+    with CaptureQueriesContext(connection) as queries:
+        unchanged = get(shortcut, url, cookie, if_none_match=tag)
+    read = len(queries)
+    Job.objects.filter(pk=older.pk).update(status=Job.Status.RUNNING)  # it started
+    status, headers, body = get(shortcut, url, cookie, if_none_match=tag)
+    view = live(alice_client, url, tag)
+
+    assert behind.environs == [], "Django was not asked"
+    assert unchanged[0] == 304 and read == 2, "the row and the line"
+    assert status == 200 and body == view.content and headers["ETag"] == view["ETag"]
+    assert b"Next in line." in body
+
+
+def test_a_new_stage_or_status_goes_to_django_with_the_row_read(page, user):
     job, url, cookie, tag = page
     behind = Behind()
     shortcut = StatusShortcut(behind)
