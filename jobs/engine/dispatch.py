@@ -175,22 +175,15 @@ def jobs_ahead(job: Job) -> int:
             served=_last_served(),
             since=Min("created_at", filter=same),
         )
+        # The order owners take turns in at this priority (an owner with none at it
+        # waits for nothing here, wherever it sorts).
+        .order_by(F("served").asc(nulls_first=True), "since", "owner_id")
     )
     rows = list(owners)
     rounds = next((row["older"] for row in rows if row["owner_id"] == job.owner_id), 0)
     ahead = sum(row["higher"] for row in rows) + rounds
-    # At this priority, owners take turns in the dispatcher's order (owners_in_line).
-    line = sorted(
-        (row for row in rows if row["waiting"]),
-        key=lambda row: (
-            row["served"] is not None,
-            row["served"] or 0,
-            row["since"],
-            row["owner_id"],
-        ),
-    )
     before_owner = True
-    for row in line:
+    for row in rows:
         if row["owner_id"] == job.owner_id:
             before_owner = False
             continue
