@@ -44,9 +44,17 @@ def process_nice(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
+NICE = 10
+
+
+@pytest.fixture
+def worker_env(worker_env):
+    return {**worker_env, "JOB_WORKER_NICE": str(NICE)}
+
+
 def niced_workers(pid: int) -> list[int]:
     with contextlib.suppress(FileNotFoundError):
-        return [child for child in descendants(pid) if process_nice(child) == 10]
+        return [child for child in descendants(pid) if process_nice(child) == NICE]
     return []
 
 
@@ -64,7 +72,7 @@ def test_run_worker_lowers_the_cluster_session_and_leaves_the_web_level(worker_e
         cluster = wait_for(lambda: descendants(wrapper.pid), timeout=10, what="the cluster")[0]
         wait_for(lambda: niced_workers(cluster), timeout=30, what="niced worker processes")
 
-        assert group_nice(cluster) == 10
+        assert group_nice(cluster) == NICE
         # run_worker's own session (the Procfile line's) and this one stay as they were.
         assert group_nice(wrapper.pid) == 0
         assert group_nice(os.getpid()) == 0
