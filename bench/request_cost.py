@@ -19,6 +19,9 @@ each so that a drift of the machine spreads over all of them (`--rounds`):
 - `poll-live`: the same while the job moves (the bench moves every running job's
   progress and message in one UPDATE, from a connection of its own whose backend is not
   counted, before each job is polled again): the live part, a 200;
+- `poll-section`: the same while the job moves on to another stage each time (one
+  UPDATE again): the whole status section, a 200, as most polls of a burst's first
+  seconds are, when the jobs start and pass their first stages;
 - `model-form`, `review-form`, `deep-dive-form`: the HTML form of each kind as a browser
   sends it (session and CSRF cookies, the CSRF field, a fresh idempotency key, Origin),
   answered by the 302 to the new job's page;
@@ -85,14 +88,16 @@ QUESTION = "Does intermittent fasting improve glycaemic control in type 2 diabet
 OBJECTIVE = "effect on HbA1c"
 # No user of the bench is held back by the active-job limit; the batches clear their jobs.
 SERVER_ENV = {"DEBUG": "false", "MAX_ACTIVE_JOBS_PER_USER": "1000000", "LOG_LEVEL": "WARNING"}
-POLLS = ("poll-304", "poll-live")
+POLLS = ("poll-304", "poll-live", "poll-section")
 FORMS = ("model-form", "review-form", "deep-dive-form")
 # The job page's first load (a whole render), the one request a burst's users all make.
 PAGES = ("job-page",)
 KINDS = (*POLLS, *FORMS, "api", *PAGES)
+POLL_NAMES = {"poll-304": "304 polls", "poll-live": "live polls", "poll-section": "section polls"}
 LABELS = {
     "poll-304": "poll, nothing changed (304)",
     "poll-live": "poll, progress moved (live part)",
+    "poll-section": "poll, stage moved (section)",
     "model-form": "semantic model form",
     "review-form": "review form",
     "deep-dive-form": "deep dive form",
@@ -115,14 +120,16 @@ class Request:
 # --- What each kind sends: generators of requests, each given the last one's answer ---
 
 
-def polls(server, moving: bool):
+def polls(server, kind: str):
     """The job page's polls of the running jobs in turn, each with the ETag it shows;
-    with `moving`, every job's progress moves before each job is polled again."""
+    unless nothing changes (`poll-304`), every job's progress or stage moves before each
+    job is polled again."""
     targets = server.poll_targets()
+    moving = kind != "poll-304"
     expected = 200 if moving else 304
     for index in itertools.cycle(range(len(targets))):
         if moving and index == 0:
-            server.move_progress()
+            server.move(kind)
         url, etag = targets[index]
         headers = {"HX-Request": "true", "If-None-Match": etag}
         _, answer_headers, _ = yield Request("GET", url, headers, expect=expected)
@@ -172,7 +179,7 @@ def requests_of(kind: str, server):
     if kind in PAGES:
         return pages(server)
     if kind in POLLS:
-        return polls(server, moving=kind == "poll-live")
+        return polls(server, kind)
     return api(server) if kind == "api" else forms(server, kind)
 
 
@@ -246,9 +253,9 @@ class Gunicorn:
             targets.append(poll_target(page.decode()))
         return targets
 
-    def move_progress(self) -> None:
+    def move(self, kind: str) -> None:
         with self.bench.cursor() as cursor:
-            cursor.execute(*progress_update())
+            cursor.execute(*moves(kind))
 
     def clear_submissions(self) -> None:
         with self.bench.cursor() as cursor:
@@ -270,13 +277,15 @@ class Gunicorn:
         )
 
 
-def progress_update() -> tuple[str, list]:
-    """Every running job's progress and message moved, as a worker's report would; never
-    to values of an earlier move, this process's or another's (the SQL count's)."""
+def moves(kind: str) -> tuple[str, list]:
+    """Every running job's progress and message moved, as a worker's report would, never
+    to values of an earlier move, this process's or another's (the SQL count's); for
+    `poll-section`, each job on to the other of two stages it has begun, too."""
     tick = time.time_ns() // 1000
+    stage = ", stage = CASE WHEN stage = 'profiling' THEN 'reading_schema' ELSE 'profiling' END"
     return (
-        "UPDATE jobs_job SET progress = %s, message = %s, progress_at = now()"
-        " WHERE status = 'running'",
+        f"UPDATE jobs_job SET progress = %s, message = %s, progress_at = now()"
+        f"{stage if kind == 'poll-section' else ''} WHERE status = 'running'",
         [(tick % 90 + 5) / 100, f"Profiling demo.loan_applications.col{tick % 12} (at {tick})"],
     )
 
@@ -465,11 +474,11 @@ class InProcess:
             for job in self.state["jobs"]
         ]
 
-    def move_progress(self) -> None:
+    def move(self, kind: str) -> None:
         from django.db import connection
 
         with connection.cursor() as cursor:
-            cursor.execute(*progress_update())
+            cursor.execute(*moves(kind))
 
     def clear_submissions(self) -> None:
         from django.db import connection
@@ -590,7 +599,7 @@ def report(label: str, figures: dict[str, Figures], state: dict) -> None:
             base = figures[poll]
             by_web = form.web_ms / base.web_ms
             by_both = (form.web_ms + form.database_ms) / (base.web_ms + base.database_ms)
-            name = "live polls" if poll == "poll-live" else "304 polls"
+            name = POLL_NAMES[poll]
             parts.append(f"{by_web:.1f} {name} by web CPU, {by_both:.1f} by web + PostgreSQL")
         if parts:
             print(f"  one {LABELS[kind]} = " + "; ".join(parts))

@@ -45,6 +45,7 @@ def log_in(users) -> list[str]:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
+    from jobs.accounts.sessions import SEEN_KEY
     from jobs.models import UserSession
 
     keys = []
@@ -53,6 +54,9 @@ def log_in(users) -> list[str]:
         store[SESSION_KEY] = str(user.pk)
         store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        # Seen now, as a login records it: else the first page load writes the session
+        # and its record, which no real user's does after logging in and submitting.
+        store[SEEN_KEY] = time.time()
         store.create()
         # As a login records it: the poll's query checks the session is the user's.
         UserSession.objects.create(user=user, session_key=store.session_key)
