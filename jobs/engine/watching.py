@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from jobs.lib import commits
 from jobs.models import Job
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ def mark(job: Job) -> None:
             _pending[str(job.pk)] = now
         _ensure_writer()
     else:
-        Job.objects.filter(pk=job.pk).update(watched_at=now)
+        with commits.not_waiting_for_disk():
+            Job.objects.filter(pk=job.pk).update(watched_at=now)
     job.watched_at = now
 
 
@@ -66,9 +68,10 @@ def flush() -> int:
         return 0
     try:
         # One time for the batch: the latest poll, no more than an interval off for any.
-        return Job.objects.filter(pk__in=batch, status__in=Job.ACTIVE_STATUSES).update(
-            watched_at=max(batch.values())
-        )
+        with commits.not_waiting_for_disk():
+            return Job.objects.filter(pk__in=batch, status__in=Job.ACTIVE_STATUSES).update(
+                watched_at=max(batch.values())
+            )
     except DatabaseError:
         logger.warning("Could not write %d watch marks; trying again later.", len(batch))
         with _lock:
