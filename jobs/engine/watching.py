@@ -6,7 +6,8 @@ query on one poll in two; instead each web process remembers which jobs were pol
 a thread of its own writes them all in one UPDATE every JOB_WATCH_FLUSH_SECONDS, so a
 poll stays at three queries (session, user, job) whatever the number of pages open.
 Only the first mark after an absence (the page's first load, a phone coming back after
-the away time) is written in the request, so that it counts at once.
+the away time) is written in the request, so that it counts at once. Neither waits for
+the database's disk (jobs/lib/commits.py): a mark is a hint the next poll renews.
 
 A process that dies loses at most one interval of renewals, which the next poll makes
 again: the mark lapses only if no renewal lands for the rest of the away time.
