@@ -17,6 +17,10 @@ POLL_MODE says what a poll asks for:
   session cookie and, as the page's htmx does, `If-None-Match` with the ETag of the
   fragment last shown, so an unchanged job gets a 304;
 - `minimal`: the same status the plain Django way, from bench/minimal/ (`/jobs/<id>/`).
+POLL_PACE=page (with `status`) polls as the page's htmx does instead of every
+POLL_INTERVAL: the first poll a second after the load when the page asks for one (`load
+delay:1s`), then at the interval of the last fragment shown (`every Ns`: each second
+through a job's first seconds, then less often).
 POLL_COUNTS names a file for how many answers of each status code came after the ramp.
 With POLL_WAIT_FOR_SESSIONS set, the users spawn and then wait for the sessions file to
 appear (bench/concurrency.py writes it once the jobs it polls exist): the load
@@ -40,6 +44,9 @@ from locust import FastHttpUser, events, task
 from locust.exception import StopUser
 
 INTERVAL = float(os.environ.get("POLL_INTERVAL", "5"))
+PACED_BY_PAGE = os.environ.get("POLL_PACE") == "page"
+EVERY = re.compile(rb'hx-trigger="[^"]*every ([0-9.]+)s')
+SOON = re.compile(rb'hx-trigger="[^"]*load delay:([0-9.]+)s')
 MODE = os.environ.get("POLL_MODE", "page")
 SESSIONS_FILE = os.environ["POLL_SESSIONS"]
 WAIT_FOR_SESSIONS = bool(os.environ.get("POLL_WAIT_FOR_SESSIONS"))
@@ -106,10 +113,17 @@ class Poller(FastHttpUser):
             self.url = me.get("status") or self.status_url()
         self.due = time.monotonic()
 
+    interval = INTERVAL
+
     def wait_time(self) -> float:
         # Due one interval after the last poll was due, not after it was answered.
-        self.due += INTERVAL
+        self.due += self.interval
         return max(0.0, self.due - time.monotonic())
+
+    def follow_page(self, content: bytes) -> None:
+        """The interval the fragment shown asks for, as htmx reads its trigger."""
+        if PACED_BY_PAGE and (every := EVERY.search(content)):
+            self.interval = float(every.group(1))
 
     def status_url(self) -> str:
         """The poll URL in the job page, loaded once as a browser does."""
@@ -117,6 +131,11 @@ class Poller(FastHttpUser):
         found = re.search(rb'hx-get="([^"]+)"', page.content or b"")
         if page.status_code != 200 or not found:
             raise StopUser()
+        self.follow_page(page.content)
+        if PACED_BY_PAGE:
+            # The page's first poll: soon when it asks for one, else after its interval.
+            soon = SOON.search(page.content)
+            gevent.sleep(float(soon.group(1)) if soon else self.interval)
         return html.unescape(found.group(1).decode())
 
     @task
@@ -133,5 +152,7 @@ class Poller(FastHttpUser):
                 # The job ended: its last fragment carries no trigger, and a browser polls
                 # no more.
                 raise StopUser()
-            elif MODE == "status" and (etag := response.headers.get("ETag")):
-                self.headers["If-None-Match"] = etag
+            else:
+                self.follow_page(response.content)
+                if MODE == "status" and (etag := response.headers.get("ETag")):
+                    self.headers["If-None-Match"] = etag
