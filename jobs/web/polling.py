@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -163,14 +164,24 @@ def etag(job: Job, ahead: int | None = None) -> str:
     return f'"{rest}.{live}"'
 
 
+# A job that started later than this after its submission waited in line: a busy moment.
+QUICK_START = timedelta(seconds=1)
+
+
 def poll_seconds(job: Job) -> float:
     """How often the page of a job asks for news: every second when the job has just
     started, then less often as it runs on, up to JOB_POLL_SECONDS: a tenth of the time
     it has run so far. A job that takes a second shows its result a second later, not
     JOB_POLL_SECONDS later, and a ticking stage timer overruns its real end by as little,
-    while a long job's page still polls at the usual pace."""
+    while a long job's page still polls at the usual pace.
+
+    Only for a job a worker took up at once: one that waited in line started in a busy
+    moment, a burst of hundreds, whose pages polling every second would triple the
+    server's load just when it has the least to spare (docs/benchmarks.md, 6.4)."""
     slowest = settings.JOB_POLL_SECONDS
     if job.status != Job.Status.RUNNING or job.started_at is None:
+        return slowest
+    if job.started_at - job.created_at > QUICK_START:
         return slowest
     elapsed = (timezone.now() - job.started_at).total_seconds()
     return float(min(slowest, max(1, int(elapsed // 10))))

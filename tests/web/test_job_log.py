@@ -160,3 +160,23 @@ def test_a_young_job_is_polled_often_then_less(alice_client, user, settings, ran
     older.started_at = job.started_at - timedelta(seconds=3600)
     live = [polling.etag(each).split(".")[1] for each in (job, older)]
     assert (live[0] != live[1]) == (every != 5.0)
+
+
+@pytest.mark.parametrize(("waited", "every"), [(0.2, 1.0), (0.9, 1.0), (3, 5.0), (40, 5.0)])
+def test_a_job_that_waited_in_line_is_polled_at_the_regular_pace(
+    alice_client, user, settings, waited, every
+):
+    """A job a worker took up at once is polled every second through its first seconds;
+    one that waited in line started in a busy moment (a burst), and its page does not
+    add a poll a second to it."""
+    settings.JOB_POLL_SECONDS = 5.0
+    started = timezone.now()
+    job = make_job(user, status=Job.Status.RUNNING, stage="profiling", attempts=1,
+                   started_at=started)  # fmt: skip
+    Job.objects.filter(pk=job.pk).update(created_at=started - timedelta(seconds=waited))
+    job.refresh_from_db()
+
+    page = alice_client.get(job.get_absolute_url()).content.decode()
+
+    assert polling.poll_seconds(job) == every
+    assert f"every {every}s, visibilitychange" in page
