@@ -29,7 +29,6 @@ from django.middleware.csp import ContentSecurityPolicyMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.urls import reverse
 
-from jobs.engine import dispatch
 from jobs.models import Job
 from jobs.web import polling
 
@@ -99,9 +98,7 @@ class StatusShortcut:
             if job is None or not job.is_active:
                 response = None
             else:
-                # A queued job's live part shows its place in line: one query more.
-                queued = job.status == Job.Status.QUEUED
-                ahead = dispatch.jobs_ahead(job) if queued else None
+                ahead = polling.place_in_line(job)
                 response = polling.answer(request, job, granted, ahead)
         except DatabaseError:
             return None  # Django's handler answers, and logs it
