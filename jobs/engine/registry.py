@@ -118,6 +118,8 @@ class StageState:
     # When the stage was entered and left, if known (engine/timeline.py).
     since: datetime | None = None
     until: datetime | None = None
+    # What happened in the stage, over every attempt (engine/timeline.py's LogEntry).
+    log: tuple = ()
 
     @property
     def duration(self) -> timedelta | None:
@@ -126,9 +128,12 @@ class StageState:
         return max((self.until or timezone.now()) - self.since, timedelta(0))
 
 
-def stage_states(kind: JobKind, status: str, current: str, times=None) -> list[StageState]:
+def stage_states(
+    kind: JobKind, status: str, current: str, times=None, log=None
+) -> list[StageState]:
     """Where each stage stands, for a job of this kind in `status` at stage `current`;
-    with `times` (key to entered, left), when each was entered and left."""
+    with `times` (key to entered, left), when each was entered and left; with `log` (key
+    to entries), what happened in each."""
     keys = kind.stage_keys()
     index = keys.index(current) if current in keys else -1
     if status == "succeeded":
@@ -143,5 +148,6 @@ def stage_states(kind: JobKind, status: str, current: str, times=None) -> list[S
         else:
             state = "todo"
         since, until = (times or {}).get(stage.key, (None, None))
-        states.append(StageState(stage, state, since, until))
+        entries = tuple((log or {}).get(stage.key, ()))
+        states.append(StageState(stage, state, since, until, entries))
     return states

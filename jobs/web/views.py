@@ -247,8 +247,9 @@ def status_context(job: Job, poll_url: str, ahead: int | None = None) -> dict:
     return {
         **polling.live_context(job, poll_url, tag, ahead),
         "kind": kind,
-        "stages": stage_states(kind, job.status, job.stage, times.times) if kind else [],
-        "log": times.log,
+        "stages": (
+            stage_states(kind, job.status, job.stage, times.times, times.log) if kind else []
+        ),
         "history": job.events.filter(type=JobEvent.Type.STATUS).exclude(name="queued"),
     }
 

@@ -170,6 +170,17 @@ def test_stage_states_follow_the_job():
     assert queued == {"todo"}
 
 
+def test_each_stage_state_carries_its_own_log():
+    kind = get_kind("semantic_model")
+    keys = kind.stage_keys()
+    log = {keys[0]: ["started", "ended"], keys[2]: ["started"]}
+
+    states = stage_states(kind, "running", keys[2], log=log)
+
+    assert [list(s.log) for s in states[:4]] == [["started", "ended"], [], ["started"], []]
+    assert all(s.log == () for s in stage_states(kind, "running", keys[2]))
+
+
 @pytest.mark.django_db
 def test_for_user_and_active_querysets():
     alice, bob = make_user(), make_user()
