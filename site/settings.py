@@ -365,6 +365,10 @@ JOB_NOTIFY_AWAY_SECONDS = env_float("JOB_NOTIFY_AWAY_SECONDS", 30.0)
 # Each web process writes the marks of the pages that polled in one UPDATE this often,
 # so that a poll costs no write of its own (jobs/watching.py); 0 writes them at once.
 JOB_WATCH_FLUSH_SECONDS = env_float("JOB_WATCH_FLUSH_SECONDS", 5.0)
+# How long a web process answers where queued jobs stand in line from one reading of
+# the whole line, rather than an aggregate per request (jobs/engine/line.py); 0 asks
+# about each job alone.
+JOB_LINE_SECONDS = env_float("JOB_LINE_SECONDS", 1.0)
 # A running job writes its progress at most this often (stage changes always write).
 JOB_PROGRESS_WRITE_SECONDS = env_float("JOB_PROGRESS_WRITE_SECONDS", 1.0)
 # A stage's later messages go into the job's log (its history) when they change, at most

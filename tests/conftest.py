@@ -220,6 +220,15 @@ def stop_watch_mark_writer():
 
 
 @pytest.fixture(autouse=True)
+def no_reading_of_the_line():
+    # A process reuses its reading of the queue for a second (jobs/engine/line.py): each
+    # test starts without another test's.
+    from jobs.engine import line
+
+    line.forget()
+
+
+@pytest.fixture(autouse=True)
 def login_throttle_off(settings):
     # The test client's login() authenticates without a request, which django-axes
     # refuses; the tests of the throttle itself (tests/accounts/) turn it back on.

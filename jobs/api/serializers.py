@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Count
 from django.urls import reverse
 
-from jobs.engine import dispatch
+from jobs.engine import line
 from jobs.engine.registry import all_kinds, get_kind, stage_states
 from jobs.models import Connection, Job
 
@@ -37,7 +37,7 @@ def job_detail(job: Job) -> dict:
         ],
         "attempts": job.attempts,
         "priority": job.priority,
-        "jobs_ahead": dispatch.jobs_ahead(job) if job.status == Job.Status.QUEUED else None,
+        "jobs_ahead": line.jobs_ahead(job) if job.status == Job.Status.QUEUED else None,
         "started_at": job.started_at,
         "progress_at": job.progress_at,
         "error": job.error,

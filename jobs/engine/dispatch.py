@@ -11,6 +11,7 @@ database.
 from __future__ import annotations
 
 import heapq
+from collections import deque
 
 from django.conf import settings
 from django.db import connection
@@ -126,13 +127,13 @@ def _best_jobs(owners: list[dict], most: int) -> dict[int, list[tuple]]:
         .order_by("owner_id", "rank")
         .values_list("owner_id", "priority", "pk")
     )
-    best: dict[int, list[tuple]] = {}
+    best: dict[int, deque[tuple]] = {}
     for owner_id, priority, pk in ranked:
-        best.setdefault(owner_id, []).append((priority, pk))
+        best.setdefault(owner_id, deque()).append((priority, pk))
     return best
 
 
-def _take_turns(owners: list[dict], best: dict[int, list[tuple]], most: int) -> list:
+def _take_turns(owners: list[dict], best: dict[int, deque[tuple]], most: int) -> list:
     """The ids `most` picks would start: the first owner in line (highest priority left,
     then served least recently, then waiting longest) gets their best job and, served
     now, goes after everyone served before."""
@@ -147,7 +148,7 @@ def _take_turns(owners: list[dict], best: dict[int, list[tuple]], most: int) -> 
         jobs = best.get(entry[3])
         if not jobs:
             continue
-        chosen.append(jobs.pop(0)[1])
+        chosen.append(jobs.popleft()[1])
         if jobs:
             # Served now: after every owner served before, this batch's earlier ones too.
             entry[0], entry[1] = -jobs[0][0], (2, len(chosen))
@@ -189,6 +190,20 @@ def jobs_ahead(job: Job) -> int:
             continue
         ahead += min(row["waiting"], rounds + 1 if before_owner else rounds)
     return ahead
+
+
+def places_in_line() -> dict:
+    """Every queued job's place in line: how many jobs start before it, as jobs_ahead()
+    says of one, for the whole line in two queries (the owners in line, then their
+    queued jobs, whose turns are then taken as the dispatcher takes them)."""
+    queued = Job.objects.filter(status=Job.Status.QUEUED)
+    owners = list(owners_in_line(queued))
+    jobs: dict[int, deque[tuple]] = {}
+    rows = queued.order_by("owner_id", "-priority", "created_at", "pk")
+    for owner_id, priority, pk in rows.values_list("owner_id", "priority", "pk"):
+        jobs.setdefault(owner_id, deque()).append((priority, pk))
+    order = _take_turns(owners, jobs, sum(len(each) for each in jobs.values()))
+    return {pk: place for place, pk in enumerate(order)}
 
 
 def tasks_missing() -> int:
