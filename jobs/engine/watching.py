@@ -7,7 +7,13 @@ a thread of its own writes them all in one UPDATE every JOB_WATCH_FLUSH_SECONDS,
 poll stays at three queries (session, user, job) whatever the number of pages open.
 Only the first mark after an absence (the page's first load, a phone coming back after
 the away time) is written in the request, so that it counts at once. Neither waits for
-the database's disk (jobs/lib/commits.py): a mark is a hint the next poll renews.
+the database's disk (jobs/lib/commits.py): a mark is a hint the next poll renews. Nor
+does either wait for a job's row that another transaction is writing (its worker
+reporting its progress, claiming or ending it): such a row is skipped, its mark left to
+the batch (a first mark) or to the next poll (a renewal). Waiting for it made a page
+load wait for a claim in a burst, and two many-row UPDATEs of the job table taking
+their rows in different orders deadlocked: the worker's progress reports against this
+batch, a second lost each time (docs/benchmarks.md, 6.6).
 
 A process that dies loses at most one interval of renewals, which the next poll makes
 again: the mark lapses only if no renewal lands for the rest of the away time.
@@ -50,18 +56,29 @@ def mark(job: Job) -> None:
     if not job.is_active or (job.watched_at and now - job.watched_at <= away / 3):
         return
     batched = settings.JOB_WATCH_FLUSH_SECONDS > 0
-    if batched and job.watched_at and now - job.watched_at < away:
+    renewal = job.watched_at and now - job.watched_at < away
+    if (batched and renewal) or (not _write([job.pk], now) and batched):
         with _lock:
             _pending[str(job.pk)] = now
         _ensure_writer()
-    else:
-        with commits.not_waiting_for_disk():
-            Job.objects.filter(pk=job.pk).update(watched_at=now)
     job.watched_at = now
 
 
+def _write(job_ids, at: datetime) -> int:
+    """Mark those of the jobs that are active and whose rows no other transaction is
+    writing now, in one UPDATE; how many were marked."""
+    free = (
+        Job.objects.filter(pk__in=job_ids, status__in=Job.ACTIVE_STATUSES)
+        .select_for_update(skip_locked=True)
+        .values("pk")
+    )
+    with commits.not_waiting_for_disk():
+        return Job.objects.filter(pk__in=free).update(watched_at=at)
+
+
 def flush() -> int:
-    """Write every pending mark in one UPDATE; returns how many jobs were marked."""
+    """Write every pending mark in one UPDATE; returns how many jobs were marked. A job
+    whose row is being written is skipped: its page's next poll marks it again."""
     with _lock:
         batch = dict(_pending)
         _pending.clear()
@@ -69,10 +86,7 @@ def flush() -> int:
         return 0
     try:
         # One time for the batch: the latest poll, no more than an interval off for any.
-        with commits.not_waiting_for_disk():
-            return Job.objects.filter(pk__in=batch, status__in=Job.ACTIVE_STATUSES).update(
-                watched_at=max(batch.values())
-            )
+        return _write(list(batch), max(batch.values()))
     except DatabaseError:
         logger.warning("Could not write %d watch marks; trying again later.", len(batch))
         with _lock:

@@ -3,10 +3,12 @@ batches, so that polling a job costs three SQL queries however many pages are op
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -111,3 +113,43 @@ def test_the_writer_thread_writes_the_batch_on_its_own(settings, user):
     writer = watching._writer
     watching.stop_writer()
     assert writer is not None and not writer.is_alive()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_another_transaction_is_writing_is_skipped_not_waited_for(user):
+    old = timezone.now() - timedelta(seconds=AWAY / 2)
+    busy, free = (make_job(user, status=Job.Status.RUNNING, watched_at=old) for _ in range(2))
+    unseen = make_job(user, status=Job.Status.RUNNING)  # its page's first load
+    holding, release = threading.Event(), threading.Event()
+
+    def report() -> None:
+        # As a worker's progress report, a claim or an ending holds its jobs' rows.
+        try:
+            with transaction.atomic():
+                list(Job.objects.select_for_update().filter(pk__in=[busy.pk, unseen.pk]))
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=report)
+    worker.start()
+    assert holding.wait(5)
+    try:
+        began = time.monotonic()
+        for job in (busy, free, unseen):
+            watching.mark(job)
+        first_left_to_the_batch = str(unseen.pk) in watching._pending
+        marked = watching.flush()
+        took = time.monotonic() - began
+    finally:
+        release.set()
+        worker.join()
+
+    assert took < 0.5, "neither the page nor the batch waited for the rows"
+    assert first_left_to_the_batch
+    assert marked == 1 and watched_at(free) > old
+    assert watched_at(busy) == old and watched_at(unseen) is None, "skipped"
+    assert not watching._pending, "the next poll marks them again"
+    watching.mark(Job.objects.get(pk=unseen.pk))
+    assert watched_at(unseen) is not None, "the next load, once the row is free"
