@@ -193,9 +193,9 @@ def jobs_ahead(job: Job) -> int:
 
 
 def places_in_line() -> dict:
-    """Every queued job's place in line: how many jobs start before it, as jobs_ahead()
-    says of one, for the whole line in two queries (the owners in line, then their
-    queued jobs, whose turns are then taken as the dispatcher takes them)."""
+    """Every queued job's place in line: how many jobs start before it if none is added,
+    for the whole line in two queries (the owners in line, then their queued jobs, whose
+    turns are then played out as the dispatcher takes them)."""
     queued = Job.objects.filter(status=Job.Status.QUEUED)
     owners = list(owners_in_line(queued))
     jobs: dict[int, deque[tuple]] = {}

@@ -27,8 +27,10 @@ _reading: tuple[float, dict] = (float("-inf"), {})
 
 
 def jobs_ahead(job: Job) -> int:
-    """How many queued jobs will start before this queued one, as dispatch.jobs_ahead
-    says, from a reading at most JOB_LINE_SECONDS old."""
+    """How many queued jobs will start before this queued one: its place in a reading
+    of the line at most JOB_LINE_SECONDS old, else dispatch.jobs_ahead's count (the two
+    agree while the queued jobs share one priority; across priorities the reading,
+    which plays the turns out, is the closer)."""
     fresh_for = settings.JOB_LINE_SECONDS
     if fresh_for <= 0:
         return dispatch.jobs_ahead(job)

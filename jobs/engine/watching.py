@@ -56,12 +56,19 @@ def mark(job: Job) -> None:
     if not job.is_active or (job.watched_at and now - job.watched_at <= away / 3):
         return
     batched = settings.JOB_WATCH_FLUSH_SECONDS > 0
-    renewal = job.watched_at and now - job.watched_at < away
-    if (batched and renewal) or (not _write([job.pk], now) and batched):
-        with _lock:
-            _pending[str(job.pk)] = now
-        _ensure_writer()
+    if batched and job.watched_at and now - job.watched_at < away:
+        _pend(job, now)
+    elif not _write([job.pk], now) and batched:
+        # Its row is being written (its worker reporting, claiming or ending it): the
+        # batch marks it in a moment.
+        _pend(job, now)
     job.watched_at = now
+
+
+def _pend(job: Job, at: datetime) -> None:
+    with _lock:
+        _pending[str(job.pk)] = at
+    _ensure_writer()
 
 
 def _write(job_ids, at: datetime) -> int:
