@@ -37,7 +37,7 @@ def job_detail(job: Job) -> dict:
         ],
         "attempts": job.attempts,
         "priority": job.priority,
-        "jobs_ahead": line.jobs_ahead(job) if job.status == Job.Status.QUEUED else None,
+        "jobs_ahead": line.place_in_line(job),
         "started_at": job.started_at,
         "progress_at": job.progress_at,
         "error": job.error,

@@ -111,7 +111,7 @@ def pick_locked(most: int = 1, *, spread: int = 1) -> list[Job]:
     return [locked[pk] for pk in chosen if pk in locked]
 
 
-def _best_jobs(owners: list[dict], most: int) -> dict[int, list[tuple]]:
+def _best_jobs(owners: list[dict], most: int) -> dict[int, deque[tuple]]:
     """Each owner's first `most` startable jobs in the order they start: (priority, pk)."""
     ranked = (
         startable()
@@ -127,10 +127,16 @@ def _best_jobs(owners: list[dict], most: int) -> dict[int, list[tuple]]:
         .order_by("owner_id", "rank")
         .values_list("owner_id", "priority", "pk")
     )
-    best: dict[int, deque[tuple]] = {}
-    for owner_id, priority, pk in ranked:
-        best.setdefault(owner_id, deque()).append((priority, pk))
-    return best
+    return _by_owner(ranked)
+
+
+def _by_owner(rows) -> dict[int, deque[tuple]]:
+    """(owner, priority, pk) rows, each owner's in the order they start, as each owner's
+    line of (priority, pk), which _take_turns serves from."""
+    jobs: dict[int, deque[tuple]] = {}
+    for owner_id, priority, pk in rows:
+        jobs.setdefault(owner_id, deque()).append((priority, pk))
+    return jobs
 
 
 def _take_turns(owners: list[dict], best: dict[int, deque[tuple]], most: int) -> list:
@@ -198,10 +204,8 @@ def places_in_line() -> dict:
     turns are then played out as the dispatcher takes them)."""
     queued = Job.objects.filter(status=Job.Status.QUEUED)
     owners = list(owners_in_line(queued))
-    jobs: dict[int, deque[tuple]] = {}
     rows = queued.order_by("owner_id", "-priority", "created_at", "pk")
-    for owner_id, priority, pk in rows.values_list("owner_id", "priority", "pk"):
-        jobs.setdefault(owner_id, deque()).append((priority, pk))
+    jobs = _by_owner(rows.values_list("owner_id", "priority", "pk"))
     order = _take_turns(owners, jobs, sum(len(each) for each in jobs.values()))
     return {pk: place for place, pk in enumerate(order)}
 

@@ -26,6 +26,12 @@ _lock = threading.Lock()
 _reading: tuple[float, dict] = (float("-inf"), {})
 
 
+def place_in_line(job: Job) -> int | None:
+    """How many jobs start before a queued one, as its page, its polls and the API show
+    it; None for a job that is not queued."""
+    return jobs_ahead(job) if job.status == Job.Status.QUEUED else None
+
+
 def jobs_ahead(job: Job) -> int:
     """How many queued jobs will start before this queued one: its place in a reading
     of the line at most JOB_LINE_SECONDS old, else dispatch.jobs_ahead's count (the two

@@ -40,7 +40,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from jobs.engine import line, watching
+from jobs.engine import watching
 from jobs.models import Job, UserSession
 
 SALT = "jobs.poll"
@@ -166,12 +166,6 @@ def etag(job: Job, ahead: int | None = None) -> str:
 
 # A job that started later than this after its submission waited in line: a busy moment.
 QUICK_START = timedelta(seconds=1)
-
-
-def place_in_line(job: Job) -> int | None:
-    """How many jobs start before a queued one, which its live part shows (one query);
-    None for a job that is not queued."""
-    return line.jobs_ahead(job) if job.status == Job.Status.QUEUED else None
 
 
 def poll_seconds(job: Job) -> float:

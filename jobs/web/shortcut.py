@@ -29,6 +29,7 @@ from django.middleware.csp import ContentSecurityPolicyMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.urls import reverse
 
+from jobs.engine import line
 from jobs.models import Job
 from jobs.web import polling
 
@@ -98,7 +99,7 @@ class StatusShortcut:
             if job is None or not job.is_active:
                 response = None
             else:
-                ahead = polling.place_in_line(job)
+                ahead = line.place_in_line(job)
                 response = polling.answer(request, job, granted, ahead)
         except DatabaseError:
             return None  # Django's handler answers, and logs it

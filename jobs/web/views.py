@@ -28,7 +28,7 @@ from django_htmx.middleware import HtmxDetails
 
 from jobs.analysis.texts import documents
 from jobs.analysis.texts.documents import DocumentError
-from jobs.engine import submitting, watching
+from jobs.engine import line, submitting, watching
 from jobs.engine.registry import get_kind, listed_kinds, stage_states
 from jobs.engine.timeline import timeline
 from jobs.kinds import document_extraction, table_choice
@@ -211,7 +211,7 @@ def job_status(request: HtmxHttpRequest, pk) -> HttpResponse:
     if not job:
         # Expired, not this browser's, or its session or user is gone: nothing of the job.
         return polling.refused()
-    ahead = polling.place_in_line(job)
+    ahead = line.place_in_line(job)
     if response := polling.answer(request, job, granted, ahead):
         return response
     context = status_context(job, polling.poll_url(job, granted, request), ahead)
@@ -241,7 +241,7 @@ def announcement(job: Job, stages) -> str:
 def status_context(job: Job, poll_url: str, ahead: int | None = None) -> dict:
     kind = get_kind(job.kind)
     if ahead is None:
-        ahead = polling.place_in_line(job)
+        ahead = line.place_in_line(job)
     tag = polling.etag(job, ahead)
     times = timeline(job)
     return {
