@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +40,32 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float
             return value
         time.sleep(interval)
     pytest.fail(f"Timed out after {timeout} s waiting for {what or predicate}")
+
+
+def at_once(threads: int, work: Callable[[], object]) -> list:
+    """What `work()` returns in each of `threads` threads released together, for tests of
+    what job or request threads share; each thread's database connection is closed after
+    it. A thread's error is raised here, after every thread has ended."""
+    start = threading.Barrier(threads)
+    results, errors = [], []
+
+    def run() -> None:
+        start.wait()
+        try:
+            results.append(work())
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    running = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 def start_profiling(client, owner, table_key: str):

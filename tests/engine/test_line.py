@@ -16,6 +16,7 @@ from django.utils import timezone
 from jobs.engine import dispatch, line
 from jobs.engine.worker import claiming
 from jobs.models import Job
+from tests.conftest import at_once
 from tests.factories import make_job, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -129,22 +130,9 @@ def test_many_threads_at_once_read_the_line_once_and_answer_as_one_alone(monkeyp
         return read()
 
     monkeypatch.setattr(dispatch, "places_in_line", counted)
-    results: dict[int, list] = {}
-    start = threading.Barrier(16)
 
-    def ask(worker: int) -> None:
-        start.wait()
-        try:
-            results[worker] = [line.jobs_ahead(job) for job in waiting * 3]
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=ask, args=(n,)) for n in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(16, lambda: [line.jobs_ahead(job) for job in waiting * 3])
 
     assert len(results) == 16
-    assert all(seen == [alone[job.pk] for job in waiting] * 3 for seen in results.values())
+    assert all(seen == [alone[job.pk] for job in waiting] * 3 for seen in results)
     assert len(readings) == 1, "one thread read the line for all"

@@ -3,7 +3,6 @@ happened, from many web threads at once as from one."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from jobs.engine.timeline import timeline
 from jobs.models import Job, JobEvent
+from tests.conftest import at_once
 from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,21 +54,8 @@ def test_a_job_reads_its_own_events_in_order_in_one_query():
 def test_many_threads_at_once_read_what_one_reads_alone():
     jobs = [running_job_with_events(["connecting", "profiling"][: 1 + n % 2]) for n in range(6)]
     alone = [timeline(job) for job in jobs]
-    results: dict[int, list] = {}
-    start = threading.Barrier(12)
 
-    def read(worker: int) -> None:
-        start.wait()
-        try:
-            results[worker] = [timeline(job) for job in jobs * 5]
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=read, args=(n,)) for n in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(12, lambda: [timeline(job) for job in jobs * 5])
 
     assert len(results) == 12
-    assert all(seen == alone * 5 for seen in results.values())
+    assert all(seen == alone * 5 for seen in results)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.urls import reverse
 
 from jobs.web import navigation
+from tests.conftest import at_once
 
 
 def test_the_links_are_the_named_urls():
@@ -22,18 +21,10 @@ def test_many_threads_at_once_get_what_one_gets_alone():
     navigation._reversed.cache_clear()
     alone = dict(navigation.links(None)["nav"])
     navigation._reversed.cache_clear()
-    seen, start = [], threading.Barrier(16)
 
-    def look() -> None:
-        start.wait()
-        seen.extend(dict(navigation.links(None)["nav"]) for _ in range(50))
+    results = at_once(16, lambda: [dict(navigation.links(None)["nav"]) for _ in range(50)])
 
-    threads = [threading.Thread(target=look) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    seen = [links for each in results for links in each]
     assert len(seen) == 16 * 50
     assert all(links == alone for links in seen)
 
