@@ -2,16 +2,20 @@
 
 Every open job page asks for its status every few seconds, so polls are most of what the
 web server answers. The signed poll URL needs neither the session middleware nor the
-user's (jobs/web/polling.py: its one query checks both with the job), and its common
-answers, a 304 or the live part of an active job, need nothing of the middleware that
-loads them: this WSGI middleware gives those from `polling.answer()`, as the view would,
-with the headers that Django's security, CSP and clickjacking middleware add. A query
-string Django would refuse (too many fields) is refused here with the same 400, since
-nothing would catch the error in front of Django. Anything else goes on to Django
+user's (jobs/web/polling.py: its one query checks both with the job), and an active
+job's answers, a 304, the live part or the whole status section when the job moved to
+another stage or status, need nothing of the middleware that loads them: this WSGI
+middleware gives those from `polling.answer()` and `status.section()`, as the view
+would, with the headers that Django's security, CSP, clickjacking and CSRF middleware
+add (the section holds the cancel form's CSRF token, and sets the cookie as Django
+does). In a burst's first seconds most polls bring a new status or stage; through
+Django's handler each cost a third more of the web's CPU (docs/benchmarks.md, 6.7). A
+query string Django would refuse (too many fields) is refused here with the same 400,
+since nothing would catch the error in front of Django. Anything else goes on to Django
 unchanged: another method or path, a host outside ALLOWED_HOSTS, plain HTTP where HTTPS
-is required, a token or session that does not hold, a job that has ended, a new
-stage or status (the whole section to render), a database error. The row read here goes
-along, so the view does not read it again.
+is required, a token or session that does not hold, a job that has ended (its result
+is read and shown by the view), a database error. The row read here goes along, so the
+view does not read it again.
 """
 
 from __future__ import annotations
@@ -21,17 +25,19 @@ import time
 import uuid
 
 from django.core.exceptions import DisallowedHost, SuspiciousOperation
-from django.core.handlers.wsgi import WSGIRequest
+from django.core.handlers.wsgi import WSGIRequest, get_script_name
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponseBadRequest
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.csp import ContentSecurityPolicyMiddleware
+from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.security import SecurityMiddleware
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
+from django_htmx.middleware import HtmxDetails
 
 from jobs.engine import line
 from jobs.models import Job
-from jobs.web import polling
+from jobs.web import polling, status
 
 # Where the row read here waits for the view, in the WSGI environ (no header can set it).
 READ_KEY = "jobs.poll.job"
@@ -61,6 +67,7 @@ class StatusShortcut:
         self.security = SecurityMiddleware(_not_called)
         self.frames = XFrameOptionsMiddleware(_not_called)
         self.csp = ContentSecurityPolicyMiddleware(_not_called)
+        self.csrf = CsrfViewMiddleware(_not_called)
 
     def __call__(self, environ, start_response):
         match = self.path.fullmatch(environ.get("PATH_INFO", ""))
@@ -69,12 +76,18 @@ class StatusShortcut:
         response = self.answer(environ, uuid.UUID(match["pk"]))
         if response is None:
             return self.app(environ, start_response)
-        start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
+        headers = [
+            *response.items(),
+            *(("Set-Cookie", cookie.OutputString()) for cookie in response.cookies.values()),
+        ]
+        start_response(f"{response.status_code} {response.reason_phrase}", headers)
         # Not the response itself: its close() would send request_finished, whose
         # connection check costs a query on the next poll (see _connection_needs_care).
         return [response.content]
 
     def answer(self, environ, pk: uuid.UUID):
+        # As Django's handler does: the section's links carry a deployment's sub-path.
+        set_script_prefix(get_script_name(environ))
         request = WSGIRequest(environ)
         try:
             request.get_host()
@@ -100,7 +113,9 @@ class StatusShortcut:
                 response = None
             else:
                 ahead = line.place_in_line(job)
-                response = polling.answer(request, job, granted, ahead)
+                response = polling.answer(request, job, granted, ahead) or self.section(
+                    request, job, granted, ahead
+                )
         except DatabaseError:
             return None  # Django's handler answers, and logs it
         if response is None:
@@ -109,11 +124,27 @@ class StatusShortcut:
             return None
         return self.headed(request, response)
 
+    def section(self, request, job: Job, granted: polling.Pass, ahead: int | None):
+        """The whole status section, with what the middleware in front of the view gives
+        its template: the CSRF cookie's secret and the htmx details. None if rendering it
+        fails: Django's handler then renders it again and reports the error as it does
+        any view's."""
+        self.csrf.process_request(request)
+        request.htmx = HtmxDetails(request)
+        try:
+            response = status.section(request, job, granted, ahead)
+        except Exception:
+            return None
+        return self.csrf.process_response(request, response)
+
     def headed(self, request, response):
         """With the headers Django's middleware gives every answer."""
         response = self.security.process_response(request, response)
         response = self.csp.process_response(request, response)
-        return self.frames.process_response(request, response)
+        response = self.frames.process_response(request, response)
+        if not response.has_header("Content-Length"):  # as CommonMiddleware does
+            response.headers["Content-Length"] = str(len(response.content))
+        return response
 
 
 def job_read(request: HttpRequest, pk, granted: polling.Pass) -> Job | None:

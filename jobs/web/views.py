@@ -29,12 +29,11 @@ from django_htmx.middleware import HtmxDetails
 from jobs.analysis.texts import documents
 from jobs.analysis.texts.documents import DocumentError
 from jobs.engine import line, submitting, watching
-from jobs.engine.registry import get_kind, listed_kinds, stage_states
-from jobs.engine.timeline import timeline
+from jobs.engine.registry import get_kind, listed_kinds
 from jobs.kinds import document_extraction, table_choice
-from jobs.models import Document, Job, JobEvent, Preferences
+from jobs.models import Document, Job, Preferences
 from jobs.provider import reading
-from jobs.web import bulk, polling, reruns, shortcut
+from jobs.web import bulk, polling, reruns, shortcut, status
 from jobs.web.forms import (
     BulkJobsForm,
     DocumentPasteForm,
@@ -190,13 +189,13 @@ def job_detail(request: HtmxHttpRequest, pk) -> HttpResponse:
     job = owned_job(request, pk)
     watching.mark(job)
     poll_url = polling.url(job, request.session.session_key or "", request.user.password)
-    context = status_context(job, poll_url)
+    context = status.status_context(job, poll_url)
     # A job that may end in a second should not look stuck until the regular poll.
     just_started = job.started_at and timezone.now() - job.started_at < timedelta(
         seconds=settings.JOB_POLL_SECONDS
     )
     context["first_poll_soon"] = job.status == Job.Status.QUEUED or bool(just_started)
-    template = "jobs/job_detail.html#job-status" if request.htmx else "jobs/job_detail.html"
+    template = status.TEMPLATE if request.htmx else "jobs/job_detail.html"
     return render(request, template, context)
 
 
@@ -204,54 +203,19 @@ def job_detail(request: HtmxHttpRequest, pk) -> HttpResponse:
 @require_GET
 def job_status(request: HtmxHttpRequest, pk) -> HttpResponse:
     """The job page's poll: a 304 while nothing changed, the live part while only the
-    progress moves (one query), the whole status section when the stage or status does."""
+    progress moves (one query), the whole status section when the stage or status does.
+    The WSGI shortcut (jobs/web/shortcut.py) answers an active job's polls before this
+    view: it gets an ended job's, and those the shortcut could not answer."""
     granted = polling.requested(request, pk)
-    # The WSGI shortcut (jobs/web/shortcut.py) passes on the row it read, if any.
+    # The shortcut passes on the row it read, if any.
     job = granted and (shortcut.job_read(request, pk, granted) or polling.read(pk, granted))
     if not job:
         # Expired, not this browser's, or its session or user is gone: nothing of the job.
         return polling.refused()
     ahead = line.place_in_line(job)
-    if response := polling.answer(request, job, granted, ahead):
-        return response
-    context = status_context(job, polling.poll_url(job, granted, request), ahead)
-    context["announce"] = announcement(job, context["stages"])
-    response = render(request, "jobs/job_detail.html#job-status", context)
-    # The request came from the live part, inside the section it replaces.
-    response["HX-Retarget"] = "#job-status"
-    response["HX-Reswap"] = "outerHTML"
-    return polling.cacheable(response, context["etag"])
-
-
-ENDINGS = {
-    Job.Status.SUCCEEDED: "The job succeeded.",
-    Job.Status.FAILED: "The job failed.",
-    Job.Status.CANCELLED: "The job was cancelled.",
-}
-
-
-def announcement(job: Job, stages) -> str:
-    """What screen readers hear when a poll brings a new stage or the job's end."""
-    if job.status in ENDINGS:
-        return ENDINGS[job.status]
-    current = next((item.stage.label for item in stages if item.state == "current"), "")
-    return f"Now: {current}." if current else ""
-
-
-def status_context(job: Job, poll_url: str, ahead: int | None = None) -> dict:
-    kind = get_kind(job.kind)
-    if ahead is None:
-        ahead = line.place_in_line(job)
-    tag = polling.etag(job, ahead)
-    times = timeline(job)
-    return {
-        **polling.live_context(job, poll_url, tag, ahead),
-        "kind": kind,
-        "stages": (
-            stage_states(kind, job.status, job.stage, times.times, times.log) if kind else []
-        ),
-        "history": job.events.filter(type=JobEvent.Type.STATUS).exclude(name="queued"),
-    }
+    return polling.answer(request, job, granted, ahead) or status.section(
+        request, job, granted, ahead
+    )
 
 
 def rerun_source(request: HttpRequest, pk: str, kind) -> Job:
