@@ -9,7 +9,7 @@ middleware gives those from `polling.answer()` and `status.section()`, as the vi
 would, with the headers that Django's security, CSP, clickjacking and CSRF middleware
 add (the section holds the cancel form's CSRF token, and sets the cookie as Django
 does). In a burst's first seconds most polls bring a new status or stage; through
-Django's handler each cost a third more of the web's CPU (docs/benchmarks.md, 6.7). A
+Django's handler each cost a quarter more of the web's CPU (docs/benchmarks.md, 6.7). A
 query string Django would refuse (too many fields) is refused here with the same 400,
 since nothing would catch the error in front of Django. Anything else goes on to Django
 unchanged: another method or path, a host outside ALLOWED_HOSTS, plain HTTP where HTTPS
