@@ -20,6 +20,7 @@ view does not read it again.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -38,6 +39,8 @@ from django_htmx.middleware import HtmxDetails
 from jobs.engine import line
 from jobs.models import Job
 from jobs.web import polling, status
+
+logger = logging.getLogger(__name__)
 
 # Where the row read here waits for the view, in the WSGI environ (no header can set it).
 READ_KEY = "jobs.poll.job"
@@ -134,6 +137,9 @@ class StatusShortcut:
         try:
             response = status.section(request, job, granted, ahead)
         except Exception:
+            # Logged, so that a failure of this path alone (which Django's then hides, at
+            # the cost of a second render on every such poll) does not go unseen.
+            logger.exception("The poll shortcut could not render job %s's section", job.pk)
             return None
         return self.csrf.process_response(request, response)
 

@@ -256,7 +256,7 @@ def test_an_ended_job_goes_to_django_with_the_row_read(page, user):
     assert environ[READ_KEY].pk == job.pk and environ[READ_KEY].status == Job.Status.CANCELLED
 
 
-def test_a_section_that_fails_to_render_goes_to_django_with_the_row_read(page, monkeypatch):
+def test_a_section_that_fails_to_render_goes_to_django_with_the_row_read(page, monkeypatch, caplog):
     """Django's handler renders it again and reports the error, as for any view."""
     job, url, cookie, tag = page
     behind = Behind()
@@ -269,6 +269,8 @@ def test_a_section_that_fails_to_render_goes_to_django_with_the_row_read(page, m
     status, _, _ = get(StatusShortcut(behind), url, cookie, if_none_match=tag)
 
     assert status == 418 and behind.environs[0][READ_KEY].stage == "saving"
+    assert f"could not render job {job.pk}'s section" in caplog.text
+    assert "a template error" in caplog.text
 
 
 @pytest.fixture
