@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection
@@ -97,6 +98,194 @@ def test_a_job_waiting_for_a_cpu_slot_gives_its_database_slot_back(slot_dir, set
     thread.join(5)
 
     assert order == ["database slot taken while the waiter waited", "waiter ran"]
+
+
+def waiting() -> int:
+    return len(slots._line._waiting)
+
+
+def test_threads_waiting_for_a_slot_take_it_in_the_order_they_came(slot_dir, settings):
+    settings.JOB_CPU_SLOTS = 1
+    ran, inside, peak = [], 0, 0
+    lock = threading.Lock()
+
+    def step(number):
+        nonlocal inside, peak
+        with slots.cpu_slot():
+            with lock:
+                inside += 1
+                peak = max(peak, inside)
+                ran.append(number)
+            time.sleep(0.002)
+            with lock:
+                inside -= 1
+
+    threads = []
+    with slots.cpu_slot():
+        for number in range(30):
+            threads.append(threading.Thread(target=step, args=(number,)))
+            threads[-1].start()
+            wait_for(lambda n=number: waiting() == n + 1, timeout=5, what="the thread in line")
+    for thread in threads:
+        thread.join(10)
+
+    assert ran == list(range(30))
+    assert peak == 1
+    assert waiting() == 0
+
+
+def test_only_the_head_of_the_line_polls_the_lock_files(slot_dir, settings, monkeypatch):
+    """A slot freed while threads wait goes to the next of them; they do not each poll
+    (a burst's hundreds of jobs did, holding the interpreter lock a fifth of the time)."""
+    settings.JOB_CPU_SLOTS = 1
+    polls = 0
+    polled = slots._try_cpu_slot
+
+    def counted(directory):
+        nonlocal polls
+        polls += 1
+        return polled(directory)
+
+    monkeypatch.setattr(slots, "_try_cpu_slot", counted)
+
+    def step():
+        with slots.cpu_slot():
+            time.sleep(0.002)
+
+    threads = [threading.Thread(target=step) for _ in range(100)]
+    with slots.cpu_slot():
+        for thread in threads:
+            thread.start()
+        wait_for(lambda: waiting() == 100, timeout=10, what="every thread in line")
+        polls = 0
+        time.sleep(0.2)
+        # Meanwhile only the head polled, for a slot another process might free.
+        assert polls <= 0.2 / slots._Line.MAX_DELAY + 2
+    for thread in threads:
+        thread.join(10)
+
+    # 100 steps ran in turns; about one in HAND_OVERS + 1 went back to the lock file.
+    assert not any(thread.is_alive() for thread in threads)
+    assert polls < 50
+
+
+def test_a_slot_is_not_lost_when_a_waiter_gives_up(slot_dir, settings):
+    """A thread that leaves the line with an exception (its database slot could not be
+    taken back) passes on a slot handed to it; every slot is free at the end."""
+    settings.JOB_CPU_SLOTS = 2
+    failures = []
+
+    class Refused(Exception):
+        pass
+
+    @contextmanager
+    def refused_on_return(number):
+        yield
+        if number % 3 == 0:
+            raise Refused(number)
+
+    def step(number):
+        try:
+            with slots.cpu_slot(before_wait=refused_on_return(number)):
+                time.sleep(0.001)
+        except Refused:
+            failures.append(number)
+
+    threads = [threading.Thread(target=step, args=(n,)) for n in range(60)]
+    with slots.cpu_slot(), slots.cpu_slot():
+        for thread in threads:
+            thread.start()
+        wait_for(lambda: waiting() == 60, timeout=10, what="every thread in line")
+    for thread in threads:
+        thread.join(10)
+
+    assert sorted(failures) == list(range(0, 60, 3))
+    held = [slots._try_cpu_slot(slot_dir) for _ in range(2)]
+    assert None not in held, "both slots are free again"
+    for descriptor in held:
+        os.close(descriptor)
+
+
+def test_threads_in_line_get_a_slot_another_process_gives_up(slot_dir, settings):
+    settings.JOB_CPU_SLOTS = 1
+    slot_dir.mkdir(parents=True, exist_ok=True)
+    holder = hold_in_another_process(slot_dir / "0.lock", "time.sleep(60)")
+    ran = []
+    threads = [threading.Thread(target=lambda n=n: run_in_slot(ran, n)) for n in range(5)]
+    try:
+        for thread in threads:
+            thread.start()
+        wait_for(lambda: waiting() == 5, timeout=5, what="every thread in line")
+        assert ran == []
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(5)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+    for thread in threads:
+        thread.join(10)
+
+    assert sorted(ran) == list(range(5))
+
+
+def test_another_process_gets_its_turn_while_this_ones_threads_wait(slot_dir, settings):
+    """A slot passes to this process's next waiter at most HAND_OVERS times in a row,
+    then goes back to the machine: a process polling for it gets it while 60 threads
+    here still wait."""
+    settings.JOB_CPU_SLOTS = 1
+    slot_dir.mkdir(parents=True, exist_ok=True)
+    ran = []
+    threads = [threading.Thread(target=lambda n=n: run_in_slot(ran, n)) for n in range(60)]
+    with slots.cpu_slot():
+        for thread in threads:
+            thread.start()
+        wait_for(lambda: waiting() == 60, timeout=10, what="every thread in line")
+        other = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import fcntl, os, sys, time; d = os.open(sys.argv[1], os.O_RDWR)\n"
+                "while True:\n"
+                "    try: fcntl.flock(d, fcntl.LOCK_EX | fcntl.LOCK_NB); break\n"
+                "    except BlockingIOError: time.sleep(0.0005)\n"
+                "print('got it', flush=True); time.sleep(0.05)",
+                str(slot_dir / "0.lock"),
+            ],
+            stdout=subprocess.PIPE,
+        )
+        time.sleep(0.3)  # the other process is polling before the slot is given up
+    try:
+        assert other.stdout.readline().strip() == b"got it"
+        ran_before = len(ran)
+    finally:
+        other.wait(10)
+    for thread in threads:
+        thread.join(10)
+
+    assert ran_before < 60, "the other process had its turn before this one's line ended"
+    assert sorted(ran) == list(range(60))
+
+
+def run_in_slot(ran: list, number: int) -> None:
+    with slots.cpu_slot():
+        time.sleep(0.005)
+        ran.append(number)
+
+
+def hold_in_another_process(lock_file, then: str) -> subprocess.Popen:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time; d = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT);"
+            f" fcntl.flock(d, fcntl.LOCK_EX); print('held', flush=True); {then}",
+            str(lock_file),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+    )
+    assert holder.stdout.readline().strip() == b"held"
+    return holder
 
 
 @pytest.mark.django_db(transaction=True)
