@@ -66,6 +66,29 @@ def test_fifty_jobs_reports_and_heartbeats_take_four_statements(settings):
     assert JobEvent.objects.filter(job=jobs[0], name="profiling").exists()
 
 
+def test_of_hundreds_of_jobs_the_cycle_finds_those_no_longer_running(settings):
+    """In one statement, with the ids as one array: cancelled, ended and deleted jobs,
+    and none of those still running."""
+    settings.MAX_ACTIVE_JOBS_PER_USER = 300
+    jobs = running_jobs(300)
+    keeper = Keeper()
+    for job in jobs:
+        keeper._attached[str(job.pk)] = Attached(on_stop=lambda: None)
+    Job.objects.filter(pk=jobs[7].pk).update(status=Job.Status.CANCELLED)
+    Job.objects.filter(pk=jobs[150].pk).update(status=Job.Status.SUCCEEDED)
+    Job.objects.filter(pk=jobs[299].pk).update(status=Job.Status.QUEUED)
+    gone = {str(jobs[n].pk) for n in (7, 42, 150, 299)}
+    Job.objects.filter(pk=jobs[42].pk).delete()
+
+    with CaptureQueriesContext(connection) as queries:
+        stopped = keeper._stopped(dict(keeper._attached))
+
+    assert stopped == gone
+    assert len(queries) == 1
+    still = set(Job.objects.filter(status=Job.Status.RUNNING).values_list("pk", flat=True))
+    assert {str(pk) for pk in still} == set(keeper._attached) - stopped
+
+
 def test_a_cancelled_job_is_told_within_a_cycle(keeper, settings):
     settings.JOB_PROGRESS_WRITE_SECONDS = 0.2
     (job,) = running_jobs(1)

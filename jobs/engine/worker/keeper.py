@@ -305,8 +305,11 @@ class Keeper(SideThread):
                     logger.exception("job keeper: telling the owners of %d jobs failed", len(ended))
 
     def _stopped(self, attached: dict[str, Attached]) -> set[str]:
+        """The attached jobs that are no longer running (or no longer exist)."""
         if not attached:
             return set()
+        if connection.vendor == "postgresql":
+            return _not_running(list(attached))
         running = {
             str(pk)
             for pk in Job.objects.filter(pk__in=list(attached), status=Job.Status.RUNNING)
@@ -454,6 +457,22 @@ def _end_all(rows: list[tuple[str, int, dict, JobEvent]]) -> set[str]:
     if events:
         JobEvent.objects.bulk_create(events)
     return ended
+
+
+def _not_running(job_ids: list[str]) -> set[str]:
+    """Of these jobs, those not running, in one statement whose one parameter is the
+    array of ids: a cycle of a worker with hundreds of jobs then neither builds an IN
+    list of hundreds of parameters nor reads back the rows of the jobs still running,
+    which are nearly all of them."""
+    table = connection.ops.quote_name(Job._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.id::text FROM unnest(%s::uuid[]) AS a(id)"
+            f" LEFT JOIN {table} AS j ON j.id = a.id"
+            " WHERE j.status IS DISTINCT FROM %s",
+            [job_ids, Job.Status.RUNNING],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _update_many(items: list[tuple[str, dict]]) -> None:
