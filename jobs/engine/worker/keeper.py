@@ -467,7 +467,7 @@ def _not_running(job_ids: list[str]) -> set[str]:
     table = connection.ops.quote_name(Job._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT a.id::text FROM unnest(%s::uuid[]) AS a(id)"
+            "SELECT a.id::text FROM unnest(%s::uuid[]) AS a(id)"
             f" LEFT JOIN {table} AS j ON j.id = a.id"
             " WHERE j.status IS DISTINCT FROM %s",
             [job_ids, Job.Status.RUNNING],
