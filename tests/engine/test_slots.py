@@ -25,27 +25,42 @@ def slot_dir(settings, tmp_path):
     return tmp_path / "cpu-slots"
 
 
-def test_no_more_cpu_bound_steps_run_at_once_than_there_are_slots(slot_dir):
-    inside = peak = 0
-    lock = threading.Lock()
+class Steps:
+    """Steps that each hold a CPU slot for `seconds`: the order they began and ended in,
+    and the most that ran at once."""
 
-    def step():
-        nonlocal inside, peak
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.began: list = []
+        self.ended: list = []
+        self.peak = 0
+        self._inside = 0
+        self._lock = threading.Lock()
+
+    def run(self, number=None) -> None:
         with slots.cpu_slot():
-            with lock:
-                inside += 1
-                peak = max(peak, inside)
-            time.sleep(0.1)
-            with lock:
-                inside -= 1
+            with self._lock:
+                self._inside += 1
+                self.peak = max(self.peak, self._inside)
+                self.began.append(number)
+            time.sleep(self.seconds)
+            with self._lock:
+                self._inside -= 1
+                self.ended.append(number)
 
-    threads = [threading.Thread(target=step) for _ in range(8)]
+    def threads(self, count: int) -> list[threading.Thread]:
+        return [threading.Thread(target=self.run, args=(n,)) for n in range(count)]
+
+
+def test_no_more_cpu_bound_steps_run_at_once_than_there_are_slots(slot_dir):
+    steps = Steps(0.1)
+    threads = steps.threads(8)
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(10)
 
-    assert peak == 2
+    assert steps.peak == 2
 
 
 def test_a_killed_process_leaves_its_cpu_slot_free(slot_dir, settings):
@@ -95,31 +110,17 @@ def waiting() -> int:
 
 def test_threads_waiting_for_a_slot_take_it_in_the_order_they_came(slot_dir, settings):
     settings.JOB_CPU_SLOTS = 1
-    ran, inside, peak = [], 0, 0
-    lock = threading.Lock()
-
-    def step(number):
-        nonlocal inside, peak
-        with slots.cpu_slot():
-            with lock:
-                inside += 1
-                peak = max(peak, inside)
-                ran.append(number)
-            time.sleep(0.002)
-            with lock:
-                inside -= 1
-
-    threads = []
+    steps = Steps(0.002)
+    threads = steps.threads(30)
     with slots.cpu_slot():
-        for number in range(30):
-            threads.append(threading.Thread(target=step, args=(number,)))
-            threads[-1].start()
+        for number, thread in enumerate(threads):
+            thread.start()
             wait_for(lambda n=number: waiting() == n + 1, timeout=5, what="the thread in line")
     for thread in threads:
         thread.join(10)
 
-    assert ran == list(range(30))
-    assert peak == 1
+    assert steps.began == list(range(30))
+    assert steps.peak == 1
     assert waiting() == 0
 
 
@@ -136,12 +137,7 @@ def test_only_the_head_of_the_line_polls_the_lock_files(slot_dir, settings, monk
         return polled(directory)
 
     monkeypatch.setattr(slots, "_try_cpu_slot", counted)
-
-    def step():
-        with slots.cpu_slot():
-            time.sleep(0.002)
-
-    threads = [threading.Thread(target=step) for _ in range(100)]
+    threads = Steps(0.002).threads(100)
     with slots.cpu_slot():
         for thread in threads:
             thread.start()
@@ -199,13 +195,13 @@ def test_threads_in_line_get_a_slot_another_process_gives_up(slot_dir, settings)
     settings.JOB_CPU_SLOTS = 1
     slot_dir.mkdir(parents=True, exist_ok=True)
     holder = hold_in_another_process(slot_dir / "0.lock")
-    ran = []
-    threads = [threading.Thread(target=lambda n=n: run_in_slot(ran, n)) for n in range(5)]
+    steps = Steps(0.005)
+    threads = steps.threads(5)
     try:
         for thread in threads:
             thread.start()
         wait_for(lambda: waiting() == 5, timeout=5, what="every thread in line")
-        assert ran == []
+        assert steps.ended == []
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait(5)
     finally:
@@ -214,7 +210,7 @@ def test_threads_in_line_get_a_slot_another_process_gives_up(slot_dir, settings)
     for thread in threads:
         thread.join(10)
 
-    assert sorted(ran) == list(range(5))
+    assert sorted(steps.ended) == list(range(5))
 
 
 def test_another_process_gets_its_turn_while_this_ones_threads_wait(slot_dir, settings):
@@ -223,8 +219,8 @@ def test_another_process_gets_its_turn_while_this_ones_threads_wait(slot_dir, se
     here still wait."""
     settings.JOB_CPU_SLOTS = 1
     slot_dir.mkdir(parents=True, exist_ok=True)
-    ran = []
-    threads = [threading.Thread(target=lambda n=n: run_in_slot(ran, n)) for n in range(60)]
+    steps = Steps(0.005)
+    threads = steps.threads(60)
     with slots.cpu_slot():
         for thread in threads:
             thread.start()
@@ -245,20 +241,14 @@ def test_another_process_gets_its_turn_while_this_ones_threads_wait(slot_dir, se
         time.sleep(0.3)  # the other process is polling before the slot is given up
     try:
         assert other.stdout.readline().strip() == b"got it"
-        ran_before = len(ran)
+        ran_before = len(steps.ended)
     finally:
         other.wait(10)
     for thread in threads:
         thread.join(10)
 
     assert ran_before < 60, "the other process had its turn before this one's line ended"
-    assert sorted(ran) == list(range(60))
-
-
-def run_in_slot(ran: list, number: int) -> None:
-    with slots.cpu_slot():
-        time.sleep(0.005)
-        ran.append(number)
+    assert sorted(steps.ended) == list(range(60))
 
 
 def hold_in_another_process(lock_file) -> subprocess.Popen:
