@@ -71,16 +71,27 @@ def _pend(job: Job, at: datetime) -> None:
     _ensure_writer()
 
 
+# The rows no other transaction is writing, locked as they are marked: one statement,
+# which the ORM would not run outside a transaction of its own (select_for_update), and
+# a transaction of its own is three more round trips.
+_MARK = (
+    f"UPDATE {Job._meta.db_table} SET watched_at = %s WHERE id IN ("
+    f" SELECT id FROM {Job._meta.db_table} WHERE id = ANY(%s::uuid[]) AND status = ANY(%s)"
+    " FOR UPDATE SKIP LOCKED)"
+)
+
+
 def _write(job_ids, at: datetime) -> int:
     """Mark those of the jobs that are active and whose rows no other transaction is
     writing now, in one UPDATE; how many were marked."""
-    free = (
-        Job.objects.filter(pk__in=job_ids, status__in=Job.ACTIVE_STATUSES)
-        .select_for_update(skip_locked=True)
-        .values("pk")
-    )
-    with commits.not_waiting_for_disk():
-        return Job.objects.filter(pk__in=free).update(watched_at=at)
+    if connection.vendor != "postgresql":
+        # No row locks to skip (SQLite, in development).
+        active = Job.objects.filter(pk__in=job_ids, status__in=Job.ACTIVE_STATUSES)
+        return active.update(watched_at=at)
+    ids = [str(job_id) for job_id in job_ids]
+    with commits.not_waiting_for_disk(), connection.cursor() as cursor:
+        cursor.execute(_MARK, [at, ids, [str(status) for status in Job.ACTIVE_STATUSES]])
+        return cursor.rowcount
 
 
 def flush() -> int:

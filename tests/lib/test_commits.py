@@ -5,7 +5,7 @@ checkpoints)."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from jobs.engine import watching
@@ -18,7 +18,7 @@ from tests.factories import make_job, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SETTING = "SET LOCAL synchronous_commit TO OFF"
+SETTING = "SET LOCAL synchronous_commit TO OFF;"
 # What Django records of a transaction's edges beside the statements.
 EDGES = {"BEGIN", "COMMIT"}
 
@@ -44,27 +44,45 @@ def titles_seen_elsewhere(job: Job) -> list[str]:
         other.close()
 
 
-def test_the_block_commits_without_waiting_and_the_setting_ends_with_it():
+def test_the_statement_commits_without_waiting_and_the_setting_ends_with_it():
     job = make_job(make_user(), title="before")
 
-    with commits.not_waiting_for_disk():
-        Job.objects.filter(pk=job.pk).update(title="after")
-        inside = synchronous_commit()
+    with (
+        CaptureQueriesContext(connection) as queries,
+        commits.not_waiting_for_disk(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE jobs_job SET title = 'after' WHERE id = %s"
+            " RETURNING current_setting('synchronous_commit')",
+            [job.pk],
+        )
+        inside = cursor.fetchone()[0]
 
     assert inside == "off"
+    assert len(queries) == 1, "one round trip: the setting goes with the statement"
     assert synchronous_commit() == "on", "the next transaction waits for the disk again"
     assert titles_seen_elsewhere(job) == ["after"], "committed, for everyone"
 
 
-def test_a_block_that_fails_writes_nothing():
+def test_a_statement_that_fails_writes_nothing_and_leaves_no_setting():
     job = make_job(make_user(), title="before")
 
-    with pytest.raises(Stopped), commits.not_waiting_for_disk():
-        Job.objects.filter(pk=job.pk).update(title="after")
-        raise Stopped
+    with pytest.raises(IntegrityError), commits.not_waiting_for_disk():
+        Job.objects.filter(pk=job.pk).update(title="after", owner_id=-1)
 
     assert titles_seen_elsewhere(job) == ["before"]
     assert synchronous_commit() == "on"
+
+
+def test_a_second_statement_is_refused():
+    job = make_job(make_user(), title="before")
+
+    with pytest.raises(RuntimeError, match="one statement"), commits.not_waiting_for_disk():
+        Job.objects.filter(pk=job.pk).update(title="after")
+        Job.objects.filter(pk=job.pk).update(title="again")
+
+    assert titles_seen_elsewhere(job) == ["after"], "the first committed on its own"
 
 
 def test_inside_the_callers_transaction_nothing_changes():
@@ -92,8 +110,9 @@ def test_a_first_watch_mark_and_a_batch_of_renewals_do_not_wait(settings):
         assert watching.flush() == 1
 
     for queries in (first, renewals):
-        statements = [query["sql"] for query in queries if query["sql"] not in EDGES]
-        assert statements[0] == SETTING and "watched_at" in statements[1], statements
+        statements = [query["sql"] for query in queries]
+        assert len(statements) == 1, "one round trip, no BEGIN or COMMIT of its own"
+        assert statements[0].startswith(SETTING) and "watched_at" in statements[0]
     assert Job.objects.get(pk=job.pk).watched_at is not None
 
 
@@ -105,6 +124,8 @@ def test_a_checkpoint_does_not_wait(settings):
     with CaptureQueriesContext(connection) as queries:
         ctx.checkpoint("a", lambda: {"n": 1})
 
+    # bulk_create's own transaction, the setting sent with its one statement.
     statements = [query["sql"] for query in queries if query["sql"] not in EDGES]
-    assert statements[0] == SETTING and "jobs_jobcheckpoint" in statements[1], statements
+    assert len(statements) == 1 and statements[0].startswith(SETTING), statements
+    assert "jobs_jobcheckpoint" in statements[0]
     assert JobCheckpoint.objects.filter(job=job).count() == 1
