@@ -151,6 +151,9 @@ if DATABASE_URL:
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
     }
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # Django's backend, with a health check that skips its SELECT 1 while the
+        # connection is quiet (jobs/lib/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "jobs.lib.postgresql"
         # An unreachable host fails a request (and /health) in seconds, not at a timeout.
         DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 else:
