@@ -32,8 +32,9 @@ No worker runs; the jobs submitted are cancelled and their queue rows deleted af
 batch, so every batch finds the user with the same few active jobs. SQL statements per
 request are counted in a process of their own (Django's CaptureQueriesContext around the
 WSGI application called directly, the poll's shortcut included); Django's connection
-health check (a `SELECT 1` before the first query of a request that goes through
-Django's handler, not the poll shortcut's) is not among them.
+health check before the first query of a request that goes through Django's handler, not
+the poll shortcut's, is not among them (a `SELECT 1` each time up to 0c1b6fc; since, a
+look at the socket, and the `SELECT 1` only when something waits there).
 
 `--old REV` measures an earlier commit too, extracted with `git archive`, on a database
 and a gunicorn of its own, the two alternating batch by batch. `--profile KIND` runs

@@ -52,7 +52,8 @@ def _connection_needs_care() -> bool:
     makes around each request (close_old_connections): after an error, or past its
     CONN_MAX_AGE. Django's handler then answers, and makes them. Otherwise the shortcut
     uses the connection as it is: a broken one fails the query, which goes to Django too.
-    Skipping the per-request health check (a SELECT 1) saves a round trip per poll."""
+    Skipping the per-request health check saves its work on every poll (a look at the
+    socket, or a SELECT 1 when something is there: jobs/lib/postgresql/base.py)."""
     close_at = connection.close_at
     return connection.errors_occurred or (close_at is not None and time.monotonic() >= close_at)
 
@@ -84,8 +85,8 @@ class StatusShortcut:
             *(("Set-Cookie", cookie.OutputString()) for cookie in response.cookies.values()),
         ]
         start_response(f"{response.status_code} {response.reason_phrase}", headers)
-        # Not the response itself: its close() would send request_finished, whose
-        # connection check costs a query on the next poll (see _connection_needs_care).
+        # Not the response itself: its close() would send request_finished, which makes
+        # the next poll's connection due a health check (see _connection_needs_care).
         return [response.content]
 
     def answer(self, environ, pk: uuid.UUID):
