@@ -36,7 +36,7 @@ def not_waiting_for_disk(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     development) commit as usual. A second statement in the block is refused: it would
     be a transaction of its own, not one with the first."""
     connection = connections[using]
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if connection.vendor != "postgresql" or not _autocommitting(connection):
         yield
         return
     statements = 0
@@ -50,3 +50,9 @@ def not_waiting_for_disk(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
 
     with connection.execute_wrapper(setting_first):
         yield
+
+
+def _autocommitting(connection) -> bool:
+    # Outside any transaction the caller opened, with atomic() or by turning autocommit
+    # off itself.
+    return not connection.in_atomic_block and connection.get_autocommit()

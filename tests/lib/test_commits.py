@@ -98,6 +98,22 @@ def test_inside_the_callers_transaction_nothing_changes():
     assert titles_seen_elsewhere(job) == ["before"], "undone with the caller's transaction"
 
 
+def test_with_autocommit_turned_off_by_the_caller_nothing_changes():
+    job = make_job(make_user(), title="before")
+
+    transaction.set_autocommit(False)
+    try:
+        with commits.not_waiting_for_disk():
+            Job.objects.filter(pk=job.pk).update(title="after")
+        inside = synchronous_commit()
+        transaction.rollback()
+    finally:
+        transaction.set_autocommit(True)
+
+    assert inside == "on"
+    assert titles_seen_elsewhere(job) == ["before"], "undone with the caller's transaction"
+
+
 def test_a_first_watch_mark_and_a_batch_of_renewals_do_not_wait(settings):
     settings.JOB_WATCH_FLUSH_SECONDS = 5
     job = make_job(make_user(), status=Job.Status.RUNNING)
