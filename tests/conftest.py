@@ -42,6 +42,18 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float
     pytest.fail(f"Timed out after {timeout} s waiting for {what or predicate}")
 
 
+@contextlib.contextmanager
+def cursor_elsewhere():
+    """A cursor on a database connection of its own, as another process would see the
+    database (this thread's connection may be mid-transaction, or the one under test)."""
+    other = connection.copy()
+    try:
+        with other.cursor() as cursor:
+            yield cursor
+    finally:
+        other.close()
+
+
 def at_once(threads: int, work: Callable[[], object]) -> list:
     """What `work()` returns in each of `threads` threads released together, for tests of
     what job or request threads share; each thread's database connection is closed after

@@ -14,6 +14,7 @@ from jobs.engine.registry import get_kind
 from jobs.engine.worker import claiming
 from jobs.lib import commits
 from jobs.models import Job, JobCheckpoint
+from tests.conftest import cursor_elsewhere
 from tests.factories import make_job, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,13 +36,9 @@ def synchronous_commit() -> str:
 
 def titles_seen_elsewhere(job: Job) -> list[str]:
     """The job's title as another connection (another process) sees it."""
-    other = connection.copy()
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT title FROM jobs_job WHERE id = %s", [job.pk])
-            return [row[0] for row in cursor.fetchall()]
-    finally:
-        other.close()
+    with cursor_elsewhere() as cursor:
+        cursor.execute("SELECT title FROM jobs_job WHERE id = %s", [job.pk])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def test_the_statement_commits_without_waiting_and_the_setting_ends_with_it():

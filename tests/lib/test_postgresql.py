@@ -8,20 +8,16 @@ import pytest
 from django.db import close_old_connections, connection, connections
 
 from jobs.lib.postgresql.base import DatabaseWrapper
-from tests.conftest import wait_for
+from tests.conftest import cursor_elsewhere, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def last_statement_of(backend_pid: int) -> str:
     """What this connection's backend last ran, as another connection sees it."""
-    other = connection.copy()
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [backend_pid])
-            return cursor.fetchone()[0]
-    finally:
-        other.close()
+    with cursor_elsewhere() as cursor:
+        cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [backend_pid])
+        return cursor.fetchone()[0]
 
 
 @pytest.fixture
@@ -34,18 +30,14 @@ def ending():
 def end_from_elsewhere(backend_pid: int) -> None:
     """As a server's restart does to every connection, for this one; back once it is gone
     (the termination is a signal the backend acts on a moment later)."""
-    other = connection.copy()
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+    with cursor_elsewhere() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
 
-            def gone() -> bool:
-                cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [backend_pid])
-                return cursor.fetchone() is None
+        def gone() -> bool:
+            cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [backend_pid])
+            return cursor.fetchone() is None
 
-            wait_for(gone, timeout=10, interval=0.01, what="the backend to end")
-    finally:
-        other.close()
+        wait_for(gone, timeout=10, interval=0.01, what="the backend to end")
 
 
 def backend_pid() -> int:
