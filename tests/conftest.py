@@ -15,6 +15,7 @@ from django.db import connection
 
 from jobs.analysis.tables import demo_data, external
 from jobs.analysis.tables.warehouse import TableRef
+from jobs.lib.postgresql import parking
 from tests.factories import PASSWORD, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,9 +130,12 @@ def big_table(django_db_setup, django_db_blocker, demo_table):
 @pytest.fixture(autouse=True)
 def close_user_database_pools():
     """Users' databases' pooled connections closed after each test: one to the test
-    database would keep it from being dropped, one to MariaDB from tables being dropped."""
+    database would keep it from being dropped, one to MariaDB from tables being dropped.
+    And the sessions job threads parked (jobs/lib/postgresql/parking.py), for the same
+    reason: each test starts with none."""
     yield
     external.dispose_all()
+    parking.lot.close_all()
 
 
 @pytest.fixture

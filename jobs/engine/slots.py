@@ -2,8 +2,10 @@
 steps run at once on the machine.
 
 A job thread holds one of JOB_DB_CONNECTIONS_PER_WORKER database slots while it works,
-and gives it back, its connection closed, while it waits on a model: hundreds of waiting
-jobs cost a handful of connections. A CPU-bound step (profiling a table, ranking, reading
+and gives it back while it waits on a model: hundreds of waiting jobs cost a handful of
+connections. On PostgreSQL the connection it gives back is parked, its session left open
+for the next job thread of the process that connects, not closed and opened again
+(jobs/lib/postgresql/parking.py). A CPU-bound step (profiling a table, ranking, reading
 a long document) takes one of JOB_CPU_SLOTS slots, which are file locks in a folder that
 every process on the machine shares; the kernel releases a dead process's locks, so a
 killed worker never keeps a slot.
@@ -36,7 +38,12 @@ class DatabaseSlots:
 
     def _close(self) -> None:
         for conn in connections.all(initialized_only=True):
-            if conn is not self._keep:
+            if conn is self._keep:
+                continue
+            if park := getattr(conn, "park", None):
+                # At most as many sessions parked as there are slots: no more are open.
+                park(self.size)
+            else:
                 conn.close()
 
     @contextmanager

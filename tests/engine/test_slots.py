@@ -269,7 +269,7 @@ def hold_in_another_process(lock_file) -> subprocess.Popen:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_database_slot_given_back_closes_the_job_threads_connection():
+def test_a_database_slot_given_back_lets_go_of_the_job_threads_connection():
     database = slots.DatabaseSlots(1)
     seen = {}
 
