@@ -118,6 +118,8 @@ def test_a_session_older_than_conn_max_age_is_closed():
     assert not alive(pid)
 
 
+# The child exits at once without touching anything the parent's threads hold.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_no_parked_session_outlives_a_fork():
     pid = parked_pid()
 
