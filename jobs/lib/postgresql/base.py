@@ -54,8 +54,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def park(self, most: int) -> None:
         """Close this thread's connection, leaving its session open for the next thread
-        of this process that connects, when at most `most` are parked already and the
-        session is as a new one would be; else close it as close() does."""
+        of this process that connects, when fewer than `most` are parked and the session
+        is as a new one would be; else close it as close() does."""
         connection = self.connection
         if connection is None or self.in_atomic_block or not self.get_autocommit():
             self.close()
