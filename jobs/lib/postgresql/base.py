@@ -29,7 +29,10 @@ from jobs.lib.postgresql.parking import Parked, lot
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # When this connection's session was opened, and the key of the settings it was
+    # opened with: park() puts it back under that key without working it out again.
     _born = 0.0
+    _parking_key = ""
 
     def is_usable(self) -> bool:
         if self.connection is None:
@@ -41,10 +44,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_new_connection(self, conn_params):
         # Django's connect() then sets autocommit and the time zone as for a new session:
         # no round trip when the parked one has them already.
+        self._parking_key = parking_key(self.alias, conn_params)
         parked = lot.take(
-            self._parking_key(conn_params),
-            max_age=self.settings_dict["CONN_MAX_AGE"],
-            usable=quiet,
+            self._parking_key, max_age=self.settings_dict["CONN_MAX_AGE"], usable=quiet
         )
         if parked is not None:
             self.isolation_level, self._born = parked.isolation_level, parked.born
@@ -62,19 +64,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return
         self.validate_thread_sharing()
         parked = Parked(connection, self.isolation_level, self._born, time.monotonic())
-        if not quiet(connection) or not lot.park(
-            self._parking_key(self.get_connection_params()), parked, most
-        ):
+        if not quiet(connection) or not lot.park(self._parking_key, parked, most):
             self.close()
             return
         # What close() leaves behind, without closing the session.
         self.run_on_commit = []
         self.connection = None
-
-    def _parking_key(self, conn_params: dict) -> str:
-        # Sessions are taken up only by a connection of the same settings; a digest, so
-        # that no password sits in the lot's keys.
-        return hashlib.sha256(repr((self.alias, sorted(conn_params.items()))).encode()).hexdigest()
 
 
 def quiet(connection) -> bool:
@@ -87,3 +82,9 @@ def quiet(connection) -> bool:
         return not watch.poll(0)
     except (OSError, ValueError):
         return False
+
+
+def parking_key(alias: str, conn_params: dict) -> str:
+    """Sessions are taken up only by a connection of the same settings; a digest, so that
+    no password sits in the lot's keys."""
+    return hashlib.sha256(repr((alias, sorted(conn_params.items()))).encode()).hexdigest()
