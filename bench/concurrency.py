@@ -591,9 +591,16 @@ def poll_phases(timings: Path, committed_wall: float, samples: list, jobs: int) 
         "all streaming": (full[0], full[-1]),
         "ending": (full[-1], samples[-1].at + 1),
     }
+    requests["all"] = requests["poll"] + requests["page"]
     lines = []
-    # The job pages' loads (each user's first request) are not polls: apart.
-    for what, label in (("poll", "poll by phase"), ("page", "job page loads by phase")):
+    # The job pages' loads (each user's first request) are not polls: apart, then with
+    # them, as a server sees them (a page that polls less soon moves requests between
+    # the two).
+    for what, label in (
+        ("poll", "poll by phase"),
+        ("page", "job page loads by phase"),
+        ("all", "every request (polls and page loads) by phase"),
+    ):
         parts = []
         for name, (low, high) in bounds.items():
             times = sorted(ms for at, ms in requests[what] if low <= at < high)
