@@ -179,12 +179,36 @@ def poll_seconds(job: Job) -> float:
     moment, a burst of hundreds, whose pages polling every second would triple the
     server's load just when it has the least to spare (docs/benchmarks.md, 6.4)."""
     slowest = settings.JOB_POLL_SECONDS
-    if job.status != Job.Status.RUNNING or job.started_at is None:
-        return slowest
-    if job.started_at - job.created_at > QUICK_START:
+    if not _taken_up_at_once(job):
         return slowest
     elapsed = (timezone.now() - job.started_at).total_seconds()
     return float(min(slowest, max(1, int(elapsed // 10))))
+
+
+def first_poll_soon(job: Job, ahead: int | None) -> bool:
+    """Whether a page opening on the job asks for news after a second rather than after
+    poll_seconds: for a job that may start or end in the next second, the next in line
+    or one a worker took up at once a moment ago, so that it does not look stuck.
+
+    Not in a busy moment, for the reason poll_seconds gives: a job with others ahead of
+    it in line, or one that waited there before it started. In a burst of hundreds those
+    soon polls were half the requests of its first seconds, when the pages load too
+    (docs/benchmarks.md, 6.11), and showed little: the place in line, which the
+    page's next poll shows as well."""
+    if job.status == Job.Status.QUEUED:
+        return not ahead
+    if not _taken_up_at_once(job):
+        return False
+    return timezone.now() - job.started_at < timedelta(seconds=settings.JOB_POLL_SECONDS)
+
+
+def _taken_up_at_once(job: Job) -> bool:
+    """A running job a worker started within QUICK_START of its submission."""
+    return (
+        job.status == Job.Status.RUNNING
+        and job.started_at is not None
+        and job.started_at - job.created_at <= QUICK_START
+    )
 
 
 def _rest_of(tag: str) -> str:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +18,6 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -190,11 +188,7 @@ def job_detail(request: HtmxHttpRequest, pk) -> HttpResponse:
     watching.mark(job)
     poll_url = polling.url(job, request.session.session_key or "", request.user.password)
     context = status.status_context(job, poll_url)
-    # A job that may end in a second should not look stuck until the regular poll.
-    just_started = job.started_at and timezone.now() - job.started_at < timedelta(
-        seconds=settings.JOB_POLL_SECONDS
-    )
-    context["first_poll_soon"] = job.status == Job.Status.QUEUED or bool(just_started)
+    context["first_poll_soon"] = polling.first_poll_soon(job, context["ahead"])
     template = status.TEMPLATE if request.htmx else "jobs/job_detail.html"
     return render(request, template, context)
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from jobs.engine import line
 from jobs.models import Job, JobEvent
@@ -163,6 +164,28 @@ def test_a_queued_or_just_started_job_is_polled_after_a_second(alice_client, use
     assert 'hx-trigger="load delay:1s, every 5.0s' in page
     assert "load delay" not in fragment.content.decode(), "then every JOB_POLL_SECONDS"
     assert "load delay" not in later
+
+
+def test_a_page_opened_in_a_busy_moment_polls_at_the_regular_pace(alice_client, user):
+    """Others ahead in line, or a wait in line before the start: a burst of hundreds, whose
+    pages polling a second after they open doubled the requests of its first seconds."""
+    first, second = make_job(user), make_job(user)
+    started = timezone.now()
+    waited, quick = (make_job(user, status=Job.Status.RUNNING, attempts=1, started_at=started)
+                     for _ in range(2))  # fmt: skip
+    Job.objects.filter(pk=waited.pk).update(created_at=started - timedelta(seconds=3))
+    line.forget()
+
+    pages = {
+        job.pk: alice_client.get(job.get_absolute_url()).content.decode()
+        for job in (first, second, waited, quick)
+    }
+
+    assert "Next in line." in pages[first.pk] and "load delay:1s" in pages[first.pk]
+    assert "1 job ahead of it in line." in pages[second.pk]
+    assert "load delay" not in pages[second.pk]
+    assert 'hx-trigger="every 5.0s' in pages[waited.pk], "waited in line: the regular pace"
+    assert 'hx-trigger="load delay:1s, every 1.0s' in pages[quick.pk], "taken up at once"
 
 
 def test_the_elapsed_time_carries_the_servers_timestamps(alice_client, running_job):
