@@ -91,7 +91,9 @@ class TestSubmit:
         assert job.params == {"tables": [demo_table.key, "default:demo.lenders"]}
         assert job.title == "demo.loan_applications and 1 more table"
 
-    def test_edit_and_run_again_shows_the_chosen_tables_checked(self, alice_client, user):
+    def test_edit_and_run_again_shows_the_chosen_tables_checked(
+        self, alice_client, user, demo_table
+    ):
         keys = ["default:demo.lenders", "default:demo.loan_applications"]
         job = make_job(user, params={"tables": keys})
 
