@@ -73,6 +73,9 @@ def test_run_worker_lowers_the_cluster_session_and_leaves_the_web_level(worker_e
     try:
         cluster = wait_for(lambda: descendants(wrapper.pid), timeout=10, what="the cluster")[0]
         wait_for(lambda: niced_workers(cluster), timeout=30, what="niced worker processes")
+        # A worker lowers its own process first, then its session's group: two steps,
+        # between which a loaded machine may read the first done and not the second.
+        wait_for(lambda: group_nice(cluster) == NICE, timeout=10, what="the session lowered")
 
         assert group_nice(cluster) == NICE
         # run_worker's own session (the Procfile line's) and this one stay as they were.
