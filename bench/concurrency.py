@@ -611,7 +611,28 @@ def poll_phases(timings: Path, committed_wall: float, samples: list, jobs: int) 
                     f"max {times[-1]:.0f} ms"
                 )
         lines.append(f"{label}: " + "; ".join(parts))
+    lines.append(generator_late(timings.with_name(timings.name + ".late"), committed_wall))
     return "\n".join(lines)
+
+
+def generator_late(late: Path, committed_wall: float) -> str:
+    """How late the load generator's own loop ran (bench/locustfiles/poll.py): a request
+    that seems slow while it was late may have waited on the generator, not the server."""
+    if not late.exists():
+        return "load generator's loop: not timed"
+    # From the submission on, as the requests' phases are.
+    moments = [
+        (float(at) - committed_wall, float(ms))
+        for at, ms in (line.split() for line in late.read_text().split("\n") if line)
+        if float(at) >= committed_wall
+    ]
+    early = [ms for at, ms in moments if at < 10]
+    overall = max((ms for _, ms in moments), default=0.0)
+    return (
+        f"load generator's loop (timed every 5 ms): over 5 ms late {len(moments)} times, "
+        f"at most {overall:.0f} ms; in the first 10 s {len(early)} times, at most "
+        f"{max(early, default=0.0):.0f} ms"
+    )
 
 
 def phases(samples: list[Sample], jobs: int, all_running_at: float | None) -> str:

@@ -21,6 +21,9 @@ POLL_PACE=page (with `status`) polls as the page's htmx does instead of every
 POLL_INTERVAL: the first poll a second after the load when the page asks for one (`load
 delay:1s`), then at the interval of the last fragment shown (`every Ns`: each second
 through a job's first seconds, then less often).
+With POLL_TIMINGS set, a greenlet also times the load generator's own loop every 5 ms
+and writes each moment it ran more than 5 ms late to POLL_TIMINGS + ".late": a slow
+answer while the loop was late may be the generator's, not the server's.
 POLL_COUNTS names a file for how many answers of each status code came after the ramp.
 With POLL_WAIT_FOR_SESSIONS set, the users spawn and then wait for the sessions file to
 appear (bench/concurrency.py writes it once the jobs it polls exist): the load
@@ -77,6 +80,8 @@ def _write(environment, **kwargs) -> None:
     if TIMINGS:
         with open(TIMINGS, "w") as out:
             out.writelines(f"{at:.3f} {ms:.1f} {what}\n" for at, ms, what in _timings)
+        with open(TIMINGS + ".late", "w") as out:
+            out.writelines(f"{at:.3f} {ms:.1f}\n" for at, ms in _late)
     if COUNTS:
         with open(COUNTS, "w") as out:
             json.dump(dict(_codes), out)
@@ -96,6 +101,23 @@ def _read_sessions() -> None:
 
 
 _reader = gevent.spawn(_read_sessions)
+
+# (when the loop woke, how many ms late), for the moments it was over 5 ms late.
+_late: list[tuple[float, float]] = []
+TICK = 0.005
+
+
+def _time_the_loop() -> None:
+    while True:
+        before = time.monotonic()
+        gevent.sleep(TICK)
+        late = (time.monotonic() - before - TICK) * 1000
+        if late > 5:
+            _late.append((time.time(), late))
+
+
+if TIMINGS:
+    gevent.spawn(_time_the_loop)
 
 
 class Poller(FastHttpUser):
